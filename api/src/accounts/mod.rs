@@ -1,0 +1,3 @@
+//! People and their organizations: users, roles, the `me` query.
+
+pub mod graphql;

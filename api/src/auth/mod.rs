@@ -1,0 +1,8 @@
+//! Who is calling: access tokens, the per-request credentials they carry, and
+//! the `Principal` (user, organization, roles, session) resolved from them.
+
+pub mod principal;
+pub mod tokens;
+
+pub use principal::{Principal, RequestContext, Role};
+pub use tokens::{AccessClaims, TokenError, TokenService};

@@ -1,0 +1,81 @@
+//! The GraphQL schema: root types merged from each domain, the limits that
+//! bound what one request may cost, and what resolvers reach via `Context`.
+
+pub mod context;
+pub mod limits;
+pub mod outcome;
+
+use std::time::Duration;
+
+use async_graphql::{
+    Context, EmptyMutation, MergedObject, MergedSubscription, Schema, Subscription,
+    futures_util::Stream,
+};
+use chrono::{DateTime, Utc};
+
+pub use context::ContextExt;
+
+use crate::{AppContext, accounts::graphql::AccountsQuery, error::ApiError};
+
+#[derive(MergedObject, Default)]
+pub struct Query(AccountsQuery);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(SystemSubscription);
+
+pub type StepdownSchema = Schema<Query, EmptyMutation, Subscription>;
+
+/// Builds the schema with the configured limits. The SDL does not depend on
+/// configuration, so `export-schema` can build it without a database.
+pub fn build_schema(app: AppContext) -> StepdownSchema {
+    let limits = &app.config.limits;
+    let mut builder = Schema::build(Query::default(), EmptyMutation, Subscription::default())
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(20)
+        .extension(outcome::OutcomeExtension);
+    if !app.config.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.data(app).finish()
+}
+
+/// Transport-level subscriptions (no patient data).
+#[derive(Default)]
+pub struct SystemSubscription;
+
+#[Subscription]
+impl SystemSubscription {
+    /// The server's clock every `intervalSeconds` (1–300, default 30): proves
+    /// the WebSocket transport end to end and keeps idle proxies open.
+    async fn heartbeat(
+        &self,
+        _ctx: &Context<'_>,
+        interval_seconds: Option<i32>,
+    ) -> async_graphql::Result<impl Stream<Item = DateTime<Utc>> + use<>> {
+        let seconds = interval_seconds.unwrap_or(30);
+        if !(1..=300).contains(&seconds) {
+            return Err(ApiError::bad_input(
+                "intervalSeconds",
+                "intervalSeconds must be from 1 to 300",
+            )
+            .into());
+        }
+        let period = Duration::from_secs(seconds as u64);
+        Ok(async_graphql::futures_util::stream::unfold(
+            tokio::time::interval_at(tokio::time::Instant::now() + period, period),
+            |mut interval| async move {
+                interval.tick().await;
+                Some((Utc::now(), interval))
+            },
+        ))
+    }
+}
+
+/// The SDL clients generate code from (`api/schema.graphql`).
+pub fn export_sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, Subscription::default())
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,594 @@
+//! GraphQL over HTTP (graphql.github.io/graphql-over-http), written against
+//! the spec rather than with async-graphql-axum's stock handler, which reads
+//! unbounded streamed bodies and batches, runs mutations over GET and answers
+//! parse errors with 200.
+//!
+//! - `POST /graphql`: `application/json` bodies only (else 415), at most
+//!   `max_body_bytes` even when streamed (else 413), a single request or a
+//!   batch of at most `max_batch`.
+//! - `GET /graphql`: queries only (a mutation is 405); with `Accept:
+//!   text/html` and GraphiQL enabled, the GraphiQL page.
+//! - `Accept`: `application/graphql-response+json` gets 400 and no `data`
+//!   for request errors (unparsable, invalid, over a limit); `application/json`
+//!   (also `*/*` and no header) gets 200 with `errors`.
+
+use std::{net::SocketAddr, panic::AssertUnwindSafe, time::Instant};
+
+use async_graphql::{
+    BatchResponse, ErrorExtensions, Response as GqlResponse, ServerError, Variables,
+    parser::types::OperationType,
+};
+use axum::{
+    body::{Body, Bytes},
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use futures_util::FutureExt;
+use serde_json::{Map, Value, json};
+
+use crate::{
+    AppState,
+    auth::{RequestContext, principal::Credentials},
+    error::ErrorCode,
+    graphql::{limits, outcome::ExecutionMarker},
+    http::{metrics::Outcome, request_id::RequestId},
+};
+
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+pub const APPLICATION_JSON: &str = "application/json";
+
+/// The response media type negotiated from `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl Format {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Format::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Format::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// Picks the response type by `Accept` quality; no header (or only
+/// wildcards) means `application/json`, as the spec advises for legacy
+/// clients. `None` when nothing acceptable is offered (406).
+fn negotiate(headers: &HeaderMap) -> Option<Format> {
+    let Some(accept) = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Some(Format::Json);
+    };
+    let mut best: Option<(f32, Format)> = None;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        let format = match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => Format::GraphqlResponseJson,
+            APPLICATION_JSON | "application/*" | "*/*" => Format::Json,
+            _ => continue,
+        };
+        // Higher quality wins; on a tie the spec's own type wins.
+        let better = match best {
+            None => true,
+            Some((best_q, best_format)) => {
+                q > best_q
+                    || (q == best_q
+                        && format == Format::GraphqlResponseJson
+                        && best_format == Format::Json)
+            }
+        };
+        if better {
+            best = Some((q, format));
+        }
+    }
+    best.map(|(_, format)| format)
+}
+
+/// A response that never reached GraphQL execution (bad HTTP-level input).
+fn request_error(status: StatusCode, format: Format, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, format.content_type())],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// One GraphQL request's parameters, as sent.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Value>>,
+    extensions: Option<Map<String, Value>>,
+}
+
+/// Reads the parameters of one request object, naming what is wrong.
+fn params_from_json(value: Value) -> Result<Params, String> {
+    let Value::Object(mut object) = value else {
+        return Err("a GraphQL request must be a JSON object".into());
+    };
+    let query = match object.remove("query") {
+        Some(Value::String(query)) => query,
+        Some(_) => return Err("`query` must be a string".into()),
+        None => return Err("`query` is required".into()),
+    };
+    let operation_name = match object.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name),
+        Some(_) => return Err("`operationName` must be a string or null".into()),
+    };
+    let map_param = |name: &str, value: Option<Value>| match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(_) => Err(format!("`{name}` must be an object or null")),
+    };
+    let variables = map_param("variables", object.remove("variables"))?;
+    let extensions = map_param("extensions", object.remove("extensions"))?;
+    Ok(Params {
+        query,
+        operation_name,
+        variables,
+        extensions,
+    })
+}
+
+/// Reads GET parameters from the query string (`variables` and
+/// `extensions` as JSON text).
+fn params_from_query_string(raw: &str) -> Result<Params, String> {
+    let mut object = Map::new();
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let (key, value) = (key.into_owned(), value.into_owned());
+        let value = match key.as_str() {
+            "variables" | "extensions" if !value.is_empty() => serde_json::from_str(&value)
+                .map_err(|_| format!("`{key}` must be a JSON-encoded object"))?,
+            "variables" | "extensions" => Value::Null,
+            _ => Value::String(value),
+        };
+        object.insert(key, value);
+    }
+    params_from_json(Value::Object(object))
+}
+
+/// `POST /graphql`.
+pub async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let Some(format) = negotiate(request.headers()) else {
+        return (
+            StatusCode::NOT_ACCEPTABLE,
+            "supported: application/graphql-response+json, application/json",
+        )
+            .into_response();
+    };
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mut ct_parts = content_type.split(';').map(str::trim);
+    let media = ct_parts.next().unwrap_or("");
+    let charset_ok = ct_parts
+        .filter_map(|p| p.strip_prefix("charset="))
+        .all(|c| c.trim_matches('"').eq_ignore_ascii_case("utf-8"));
+    if media != APPLICATION_JSON || !charset_ok {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            [(header::ACCEPT, HeaderValue::from_static(APPLICATION_JSON))],
+            "POST /graphql takes `Content-Type: application/json` (UTF-8)",
+        )
+            .into_response();
+    }
+
+    let caller = Caller::from_request(&state, &request);
+    let limit = state.ctx.config.limits.max_body_bytes;
+    // Counts bytes as they stream in, so a chunked body cannot slip past.
+    let body: Bytes = match axum::body::to_bytes(request.into_body(), limit).await {
+        Ok(body) => body,
+        Err(err) => {
+            let too_large = std::error::Error::source(&err)
+                .is_some_and(|e| e.is::<http_body_util::LengthLimitError>())
+                || err.to_string().contains("length limit");
+            return if too_large {
+                request_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format,
+                    &format!("request body is larger than {limit} bytes"),
+                )
+            } else {
+                request_error(
+                    StatusCode::BAD_REQUEST,
+                    format,
+                    "could not read the request body",
+                )
+            };
+        }
+    };
+    if body.is_empty() {
+        return request_error(StatusCode::BAD_REQUEST, format, "the request body is empty");
+    }
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                format,
+                "the request body is not valid JSON",
+            );
+        }
+    };
+
+    match value {
+        Value::Array(items) => {
+            let max = state.ctx.config.limits.max_batch;
+            if items.is_empty() || items.len() > max {
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    format,
+                    &format!("a batch holds 1 to {max} operations"),
+                );
+            }
+            let mut params = Vec::with_capacity(items.len());
+            for item in items {
+                match params_from_json(item) {
+                    Ok(p) => params.push(p),
+                    Err(message) => {
+                        return request_error(StatusCode::BAD_REQUEST, format, &message);
+                    }
+                }
+            }
+            let mut responses = Vec::with_capacity(params.len());
+            let mut any_executed = false;
+            // In order: a batch's mutations must not race each other.
+            for p in params {
+                let (response, executed) = execute(&state, &caller, p).await;
+                any_executed |= executed;
+                responses.push(response);
+            }
+            respond(format, BatchResponse::Batch(responses), any_executed)
+        }
+        value => match params_from_json(value) {
+            Ok(params) => {
+                let (response, executed) = execute(&state, &caller, params).await;
+                respond(format, BatchResponse::Single(response), executed)
+            }
+            Err(message) => request_error(StatusCode::BAD_REQUEST, format, &message),
+        },
+    }
+}
+
+/// `GET /graphql`: a query, or GraphiQL for browsers.
+pub async fn get(State(state): State<AppState>, request: Request) -> Response {
+    let raw_query = request.uri().query().unwrap_or("").to_owned();
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !raw_query.contains("query=") {
+        return if state.ctx.config.graphiql {
+            Html(
+                async_graphql::http::GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql/ws")
+                    .title("Stepdown GraphiQL")
+                    .finish(),
+            )
+            .into_response()
+        } else {
+            (StatusCode::NOT_FOUND, "GraphiQL is disabled").into_response()
+        };
+    }
+    let Some(format) = negotiate(request.headers()) else {
+        return (
+            StatusCode::NOT_ACCEPTABLE,
+            "supported: application/graphql-response+json, application/json",
+        )
+            .into_response();
+    };
+    let caller = Caller::from_request(&state, &request);
+    let params = match params_from_query_string(&raw_query) {
+        Ok(params) => params,
+        Err(message) => return request_error(StatusCode::BAD_REQUEST, format, &message),
+    };
+    // Mutations never run over GET (a link or prefetch must not change data).
+    if let Ok(doc) = async_graphql::parser::parse_query(&params.query)
+        && limits::operation_type(&doc, params.operation_name.as_deref())
+            == Some(OperationType::Mutation)
+    {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format,
+            "mutations are only accepted over POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let (response, executed) = execute(&state, &caller, params).await;
+    respond(format, BatchResponse::Single(response), executed)
+}
+
+/// Who sent the request, read once per HTTP request.
+struct Caller {
+    request_id: String,
+    client_ip: Option<std::net::IpAddr>,
+    credentials: Credentials,
+}
+
+impl Caller {
+    fn from_request(state: &AppState, request: &Request) -> Self {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let client_ip = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        Self {
+            request_id,
+            client_ip,
+            credentials: Credentials::from_authorization(authorization, &state.ctx.tokens),
+        }
+    }
+}
+
+/// Runs one GraphQL request with the document limits, the time limit and a
+/// panic guard. Returns the response and whether execution began (false for
+/// request errors).
+async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlResponse, bool) {
+    let started = Instant::now();
+    let limits = &state.ctx.config.limits;
+    let mut request = async_graphql::Request::new(params.query);
+    if let Some(name) = params.operation_name.clone() {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables {
+        request = request.variables(Variables::from_json(Value::Object(variables)));
+    }
+    if let Some(extensions) = params.extensions {
+        for (key, value) in extensions {
+            if let Ok(value) = async_graphql::Value::from_json(value) {
+                request.extensions.insert(key, value);
+            }
+        }
+    }
+
+    // Parse once here (async-graphql reuses the parsed document) to apply
+    // the alias and field limits before validation and execution.
+    let operation_name = match request.parsed_query() {
+        Ok(doc) => {
+            if let Some(message) = limits::check_document(doc, limits) {
+                let response = GqlResponse::from_errors(vec![ServerError::new(message, None)]);
+                state
+                    .ctx
+                    .metrics
+                    .record(None, Outcome::Rejected, started.elapsed());
+                return (with_codes(response), false);
+            }
+            limits::operation_name(doc, params.operation_name.as_deref())
+        }
+        Err(err) => {
+            state
+                .ctx
+                .metrics
+                .record(None, Outcome::Rejected, started.elapsed());
+            return (with_codes(GqlResponse::from_errors(vec![err])), false);
+        }
+    };
+
+    let marker = ExecutionMarker::default();
+    let request = request.data(marker.clone()).data(RequestContext::new(
+        caller.request_id.clone(),
+        caller.client_ip,
+        caller.credentials.clone(),
+    ));
+    let run = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
+    let (response, outcome) = match tokio::time::timeout(limits.request_timeout, run).await {
+        Ok(Ok(response)) => {
+            let outcome = if !marker.executed() {
+                Outcome::Rejected
+            } else if response.errors.is_empty() {
+                Outcome::Ok
+            } else {
+                Outcome::Error
+            };
+            (with_codes(response), outcome)
+        }
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %message, "resolver panicked");
+            (
+                coded_error("internal error", ErrorCode::Internal),
+                Outcome::Internal,
+            )
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = limits.request_timeout.as_millis() as u64,
+                "request timed out"
+            );
+            (
+                coded_error(
+                    &format!(
+                        "the request took longer than {} s and was stopped",
+                        limits.request_timeout.as_secs()
+                    ),
+                    ErrorCode::Unavailable,
+                ),
+                Outcome::Timeout,
+            )
+        }
+    };
+    state
+        .ctx
+        .metrics
+        .record(operation_name.as_deref(), outcome, started.elapsed());
+    // A timeout or panic happened during execution: a server failure, not a
+    // request error.
+    let executed = marker.executed() || matches!(outcome, Outcome::Timeout | Outcome::Internal);
+    (response, executed)
+}
+
+fn coded_error(message: &str, code: ErrorCode) -> GqlResponse {
+    let error = async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code.as_str()));
+    GqlResponse::from_errors(vec![error.into_server_error(async_graphql::Pos::default())])
+}
+
+/// Gives every error an `extensions.code`: errors raised by async-graphql
+/// itself (syntax, validation, limits, input coercion) are the client's input.
+fn with_codes(mut response: GqlResponse) -> GqlResponse {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::BadUserInput.as_str());
+        }
+    }
+    response
+}
+
+/// Serializes the response. Under `application/graphql-response+json`, a
+/// request that never executed is 400 and carries no `data`; a panic or a
+/// timeout is 500/503; anything executed is 200.
+fn respond(format: Format, batch: BatchResponse, executed: bool) -> Response {
+    let failure_status = |response: &GqlResponse| {
+        response
+            .errors
+            .iter()
+            .filter_map(|e| e.extensions.as_ref()?.get("code").cloned())
+            .find_map(|code| match code {
+                async_graphql::Value::String(s) if s == "INTERNAL" => {
+                    Some(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+                async_graphql::Value::String(s) if s == "UNAVAILABLE" => {
+                    Some(StatusCode::SERVICE_UNAVAILABLE)
+                }
+                _ => None,
+            })
+    };
+    let encode = |response: &GqlResponse, executed: bool| -> Value {
+        let mut value = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
+        if !executed && let Value::Object(map) = &mut value {
+            map.remove("data");
+        }
+        value
+    };
+    let (status, body) = match &batch {
+        BatchResponse::Single(response) => {
+            let status = match format {
+                Format::Json => StatusCode::OK,
+                Format::GraphqlResponseJson if !executed => StatusCode::BAD_REQUEST,
+                Format::GraphqlResponseJson if response.data == async_graphql::Value::Null => {
+                    failure_status(response).unwrap_or(StatusCode::OK)
+                }
+                Format::GraphqlResponseJson => StatusCode::OK,
+            };
+            let executed = executed || format == Format::Json;
+            (
+                status,
+                encode(
+                    response,
+                    executed || response.data != async_graphql::Value::Null,
+                ),
+            )
+        }
+        BatchResponse::Batch(responses) => (
+            StatusCode::OK,
+            Value::Array(responses.iter().map(|r| encode(r, true)).collect()),
+        ),
+    };
+    let mut http = Response::new(Body::from(body.to_string()));
+    *http.status_mut() = status;
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, format.content_type());
+    http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn accept_negotiation_follows_the_spec() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(Format::Json));
+        assert_eq!(negotiate(&accept("*/*")), Some(Format::Json));
+        assert_eq!(negotiate(&accept(APPLICATION_JSON)), Some(Format::Json));
+        assert_eq!(
+            negotiate(&accept(GRAPHQL_RESPONSE_JSON)),
+            Some(Format::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(Format::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/json, application/graphql-response+json;q=0.5"
+            )),
+            Some(Format::Json)
+        );
+        assert_eq!(negotiate(&accept("text/plain")), None);
+        assert_eq!(negotiate(&accept("application/json;q=0")), None);
+    }
+
+    #[test]
+    fn parameters_are_checked_by_type() {
+        assert!(params_from_json(json!({ "query": "{ a }" })).is_ok());
+        assert!(params_from_json(json!({ "query": "{ a }", "variables": null, "operationName": null, "extensions": null })).is_ok());
+        assert!(params_from_json(json!({})).is_err());
+        assert!(params_from_json(json!({ "query": 1 })).is_err());
+        assert!(params_from_json(json!({ "query": "{ a }", "variables": "x" })).is_err());
+        assert!(params_from_json(json!({ "query": "{ a }", "operationName": 3 })).is_err());
+        assert!(params_from_json(json!(["x"])).is_err());
+    }
+
+    #[test]
+    fn get_parameters_decode() {
+        let p = params_from_query_string(
+            "query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=%7B%22a%22%3A1%7D&operationName=",
+        )
+        .unwrap();
+        assert_eq!(p.query, "{ me { id } }");
+        assert_eq!(p.variables.unwrap()["a"], 1);
+        assert!(params_from_query_string("variables=notjson&query=x").is_err());
+    }
+}

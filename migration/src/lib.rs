@@ -1,0 +1,20 @@
+//! Stepdown's schema, as an append-only list of self-contained migrations.
+//!
+//! Rules (DESIGN §2): portable across SQLite and PostgreSQL — enums stored as
+//! strings, UUID v7 ids, timestamps in UTC; constraints in the database
+//! (foreign keys, unique keys, CHECKs), not only in Rust. A landed migration
+//! is never edited: add a new one. No `entity` structs here and no schema
+//! names, so each test can run them in its own database.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_accounts::Migration)]
+    }
+}

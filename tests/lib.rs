@@ -1,0 +1,1 @@
+//! Nothing here: the suite is the `api` integration test binary (see `api/main.rs`).
