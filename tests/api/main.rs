@@ -1,1 +1,13 @@
-fn main() {}
+//! Stepdown's black-box suite: one binary, so the app links once. Each test
+//! boots the real application on a random port over its own fresh database
+//! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set) and talks to it
+//! like a client does.
+
+mod harness;
+
+mod deployment;
+mod graphql_http;
+mod limits;
+mod operations;
+mod outage;
+mod websocket;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::tokens::{AccessClaims, TokenError};
 use crate::error::{ApiError, ApiResult};
 
-/// A role on an organization membership (DESIGN §6).
+/// A person's role in their organization; one person may hold several.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     Patient,

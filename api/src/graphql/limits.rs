@@ -13,6 +13,8 @@ use crate::config::Limits;
 pub struct DocumentStats {
     pub fields: usize,
     pub aliases: usize,
+    /// Selects `__schema` or `__type` (introspection; `__typename` is not).
+    pub introspects: bool,
 }
 
 /// Counts field selections and aliases across operations and fragments.
@@ -22,6 +24,9 @@ pub fn document_stats(doc: &ExecutableDocument) -> DocumentStats {
             match &item.node {
                 Selection::Field(field) => {
                     stats.fields += 1;
+                    if matches!(field.node.name.node.as_str(), "__schema" | "__type") {
+                        stats.introspects = true;
+                    }
                     if field.node.alias.is_some() {
                         stats.aliases += 1;
                     }
@@ -44,9 +49,17 @@ pub fn document_stats(doc: &ExecutableDocument) -> DocumentStats {
     stats
 }
 
-/// The message for a document over the configured limits, if it is.
-pub fn check_document(doc: &ExecutableDocument, limits: &Limits) -> Option<String> {
+/// The message for a document over the configured limits (or asking for
+/// introspection where it is off), if it is.
+pub fn check_document(
+    doc: &ExecutableDocument,
+    limits: &Limits,
+    introspection: bool,
+) -> Option<String> {
     let stats = document_stats(doc);
+    if stats.introspects && !introspection {
+        return Some("introspection is disabled on this server".to_owned());
+    }
     if stats.aliases > limits.max_aliases {
         return Some(format!(
             "query uses {} aliases; at most {} are allowed",
@@ -103,7 +116,8 @@ mod tests {
             document_stats(&doc),
             DocumentStats {
                 fields: 6,
-                aliases: 3
+                aliases: 3,
+                introspects: false,
             }
         );
     }
@@ -112,8 +126,17 @@ mod tests {
     fn thousands_of_aliases_are_refused() {
         let body: String = (0..5000).map(|i| format!("a{i}: __typename ")).collect();
         let doc = parse_query(format!("{{ {body} }}")).unwrap();
-        let message = check_document(&doc, &Limits::default()).unwrap();
+        let message = check_document(&doc, &Limits::default(), true).unwrap();
         assert!(message.contains("5000 aliases"), "{message}");
+    }
+
+    #[test]
+    fn introspection_can_be_refused() {
+        let doc = parse_query("{ __schema { queryType { name } } }").unwrap();
+        assert!(check_document(&doc, &Limits::default(), true).is_none());
+        assert!(check_document(&doc, &Limits::default(), false).is_some());
+        let typename = parse_query("{ __typename }").unwrap();
+        assert!(check_document(&typename, &Limits::default(), false).is_none());
     }
 
     #[test]

@@ -79,3 +79,18 @@ pub fn export_sdl() -> String {
         .finish()
         .sdl()
 }
+
+#[cfg(test)]
+mod tests {
+    /// `api/schema.graphql` is the published contract: it must be exactly
+    /// what the code exports. Regenerate with
+    /// `cargo run -q -- export-schema > api/schema.graphql`.
+    #[test]
+    fn the_committed_schema_file_matches_the_code() {
+        let committed = include_str!("../../schema.graphql");
+        assert!(
+            committed == super::export_sdl(),
+            "api/schema.graphql is stale: run `cargo run -q -- export-schema > api/schema.graphql`"
+        );
+    }
+}

@@ -15,8 +15,7 @@
 use std::{net::SocketAddr, panic::AssertUnwindSafe, time::Instant};
 
 use async_graphql::{
-    BatchResponse, ErrorExtensions, Response as GqlResponse, ServerError, Variables,
-    parser::types::OperationType,
+    ErrorExtensions, Response as GqlResponse, ServerError, Variables, parser::types::OperationType,
 };
 use axum::{
     body::{Body, Bytes},
@@ -196,6 +195,18 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
 
     let caller = Caller::from_request(&state, &request);
     let limit = state.ctx.config.limits.max_body_bytes;
+    let declared_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared_length.is_some_and(|length| length > limit) {
+        return request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format,
+            &format!("request body is larger than {limit} bytes"),
+        );
+    }
     // Counts bytes as they stream in, so a chunked body cannot slip past.
     let body: Bytes = match axum::body::to_bytes(request.into_body(), limit).await {
         Ok(body) => body,
@@ -252,19 +263,16 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
                 }
             }
             let mut responses = Vec::with_capacity(params.len());
-            let mut any_executed = false;
             // In order: a batch's mutations must not race each other.
             for p in params {
-                let (response, executed) = execute(&state, &caller, p).await;
-                any_executed |= executed;
-                responses.push(response);
+                responses.push(execute(&state, &caller, p).await);
             }
-            respond(format, BatchResponse::Batch(responses), any_executed)
+            respond(format, responses, true)
         }
         value => match params_from_json(value) {
             Ok(params) => {
                 let (response, executed) = execute(&state, &caller, params).await;
-                respond(format, BatchResponse::Single(response), executed)
+                respond(format, vec![(response, executed)], false)
             }
             Err(message) => request_error(StatusCode::BAD_REQUEST, format, &message),
         },
@@ -321,7 +329,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         return response;
     }
     let (response, executed) = execute(&state, &caller, params).await;
-    respond(format, BatchResponse::Single(response), executed)
+    respond(format, vec![(response, executed)], false)
 }
 
 /// Who sent the request, read once per HTTP request.
@@ -379,7 +387,9 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
     // the alias and field limits before validation and execution.
     let operation_name = match request.parsed_query() {
         Ok(doc) => {
-            if let Some(message) = limits::check_document(doc, limits) {
+            if let Some(message) =
+                limits::check_document(doc, limits, state.ctx.config.introspection)
+            {
                 let response = GqlResponse::from_errors(vec![ServerError::new(message, None)]);
                 state
                     .ctx
@@ -478,25 +488,11 @@ fn with_codes(mut response: GqlResponse) -> GqlResponse {
     response
 }
 
-/// Serializes the response. Under `application/graphql-response+json`, a
-/// request that never executed is 400 and carries no `data`; a panic or a
-/// timeout is 500/503; anything executed is 200.
-fn respond(format: Format, batch: BatchResponse, executed: bool) -> Response {
-    let failure_status = |response: &GqlResponse| {
-        response
-            .errors
-            .iter()
-            .filter_map(|e| e.extensions.as_ref()?.get("code").cloned())
-            .find_map(|code| match code {
-                async_graphql::Value::String(s) if s == "INTERNAL" => {
-                    Some(StatusCode::INTERNAL_SERVER_ERROR)
-                }
-                async_graphql::Value::String(s) if s == "UNAVAILABLE" => {
-                    Some(StatusCode::SERVICE_UNAVAILABLE)
-                }
-                _ => None,
-            })
-    };
+/// Serializes the response. A request that never executed carries no
+/// `data`, and under `application/graphql-response+json` it is 400; a panic
+/// or a timeout there is 500/503; anything executed is 200.
+/// `batch` holds each response with whether it executed.
+fn respond(format: Format, mut batch: Vec<(GqlResponse, bool)>, batched: bool) -> Response {
     let encode = |response: &GqlResponse, executed: bool| -> Value {
         let mut value = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
         if !executed && let Value::Object(map) = &mut value {
@@ -504,35 +500,46 @@ fn respond(format: Format, batch: BatchResponse, executed: bool) -> Response {
         }
         value
     };
-    let (status, body) = match &batch {
-        BatchResponse::Single(response) => {
+    let (status, body) = match batch.pop() {
+        Some((response, executed)) if !batched => {
             let status = match format {
                 Format::Json => StatusCode::OK,
                 Format::GraphqlResponseJson if !executed => StatusCode::BAD_REQUEST,
                 Format::GraphqlResponseJson if response.data == async_graphql::Value::Null => {
-                    failure_status(response).unwrap_or(StatusCode::OK)
+                    server_failure_status(&response).unwrap_or(StatusCode::OK)
                 }
                 Format::GraphqlResponseJson => StatusCode::OK,
             };
-            let executed = executed || format == Format::Json;
-            (
-                status,
-                encode(
-                    response,
-                    executed || response.data != async_graphql::Value::Null,
-                ),
-            )
+            (status, encode(&response, executed))
         }
-        BatchResponse::Batch(responses) => (
-            StatusCode::OK,
-            Value::Array(responses.iter().map(|r| encode(r, true)).collect()),
-        ),
+        last => {
+            batch.extend(last);
+            let items = batch.iter().map(|(r, executed)| encode(r, *executed));
+            (StatusCode::OK, Value::Array(items.collect()))
+        }
     };
     let mut http = Response::new(Body::from(body.to_string()));
     *http.status_mut() = status;
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
     http
+}
+
+/// 500 for `INTERNAL`, 503 for `UNAVAILABLE`, when the whole result failed.
+fn server_failure_status(response: &GqlResponse) -> Option<StatusCode> {
+    response
+        .errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref()?.get("code").cloned())
+        .find_map(|code| match code {
+            async_graphql::Value::String(s) if s == ErrorCode::Internal.as_str() => {
+                Some(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            async_graphql::Value::String(s) if s == ErrorCode::Unavailable.as_str() => {
+                Some(StatusCode::SERVICE_UNAVAILABLE)
+            }
+            _ => None,
+        })
 }
 
 #[cfg(test)]
