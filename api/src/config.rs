@@ -66,6 +66,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub db_max_connections: u32,
     pub db_min_connections: u32,
+    /// Auth mutations (login, refresh, accept invitation, change password)
+    /// allowed per client address per minute.
+    pub auth_rate_per_minute: u32,
     pub limits: Limits,
 }
 
@@ -80,6 +83,7 @@ impl std::fmt::Debug for Config {
             .field("graphiql", &self.graphiql)
             .field("log_format", &self.log_format)
             .field("db_max_connections", &self.db_max_connections)
+            .field("auth_rate_per_minute", &self.auth_rate_per_minute)
             .field("limits", &self.limits)
             .finish()
     }
@@ -193,6 +197,14 @@ impl Config {
         )?
         .unwrap_or(0) as u32;
 
+        let auth_rate_per_minute = parse_num(
+            get("STEPDOWN_AUTH_RATE_PER_MINUTE"),
+            "STEPDOWN_AUTH_RATE_PER_MINUTE",
+            1,
+            1_000_000,
+        )?
+        .unwrap_or(300) as u32;
+
         let d = Limits::default();
         let limits = Limits {
             max_body_bytes: parse_num(
@@ -254,6 +266,7 @@ impl Config {
             log_format,
             db_max_connections,
             db_min_connections,
+            auth_rate_per_minute,
             limits,
         })
     }

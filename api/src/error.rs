@@ -39,6 +39,9 @@ impl ErrorCode {
 pub enum ApiError {
     #[error("authentication required")]
     Unauthenticated,
+    /// Unknown email or wrong password: one answer for both.
+    #[error("invalid email or password")]
+    InvalidCredentials,
     #[error("not allowed")]
     Forbidden,
     #[error("{0} not found")]
@@ -80,7 +83,7 @@ impl ApiError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Unauthenticated | Self::InvalidCredentials => ErrorCode::Unauthenticated,
             Self::Forbidden => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadInput { .. } => ErrorCode::BadUserInput,

@@ -9,19 +9,25 @@
 //! - `http/`: router, GraphQL-over-HTTP and WebSocket handlers, health,
 //!   metrics, request ids.
 //! - `graphql/`: the schema (roots merged from each domain), limits, context.
-//! - `auth/`: tokens, credentials, the request's `Principal`.
-//! - `accounts/`: users and organizations.
+//! - `auth/`: passwords, tokens, sessions, sign-in limits, the `Principal`.
+//! - `authz/`: the one authorization policy (care team, consent, admin).
+//! - `audit/`: the append-only audit trail, written and read.
+//! - `accounts/`: users, organizations, invitations, validation.
+//! - `patients/`: patient records, care teams, consents.
 //!
 //! `app` builds the router for a state; `Application` binds it to a port and
 //! runs it with graceful shutdown (used by `main` and by the test suite).
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod patients;
 pub mod telemetry;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -38,6 +44,8 @@ pub struct AppContextInner {
     pub config: Config,
     pub db: db::Database,
     pub tokens: auth::TokenService,
+    pub passwords: auth::passwords::PasswordHasherPool,
+    pub auth_limiter: auth::rate_limit::AuthRateLimiter,
     pub metrics: Metrics,
 }
 
@@ -51,10 +59,13 @@ impl std::ops::Deref for AppContext {
 impl AppContext {
     pub fn new(config: Config, db: db::Database) -> Self {
         let tokens = auth::TokenService::new(&config.jwt_secret);
+        let auth_limiter = auth::rate_limit::AuthRateLimiter::new(config.auth_rate_per_minute);
         Self(Arc::new(AppContextInner {
             config,
             db,
             tokens,
+            passwords: auth::passwords::PasswordHasherPool::default(),
+            auth_limiter,
             metrics: Metrics::default(),
         }))
     }

@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use stepdown::{Application, Config, db::Database};
+use stepdown::{
+    Application, Config, auth::passwords::PasswordHasherPool, db::Database, error::ApiError,
+};
 
 #[derive(Parser)]
 #[command(
@@ -74,9 +76,10 @@ fn main() -> ExitCode {
         match command {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
-            Command::Bootstrap { .. } | Command::SeedDemo => Err(anyhow::anyhow!(
-                "this command needs accounts, which arrive with the identity-and-access work"
-            )),
+            Command::Bootstrap {
+                org, admin_email, ..
+            } => bootstrap(config, &org, &admin_email).await,
+            Command::SeedDemo => seed_demo(config).await,
             Command::ExportSchema => Ok(()),
         }
     });
@@ -111,6 +114,67 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     db.migrate().await?;
     db.close().await;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// Opens and migrates the database for a one-shot command.
+async fn migrated(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::open_lazy(config)?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Turns a validation failure into the operator's one-line message.
+fn command_error(err: ApiError) -> anyhow::Error {
+    match err {
+        ApiError::BadInput {
+            field: Some(field),
+            message,
+        } => {
+            anyhow::anyhow!("--{field}: {message}")
+        }
+        ApiError::Internal(cause) | ApiError::Unavailable(Some(cause)) => cause,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn bootstrap(config: Config, org: &str, admin_email: &str) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| anyhow::anyhow!("cannot read the password from stdin: {e}"))?;
+    let password = password
+        .strip_suffix('\n')
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(&password);
+    let db = migrated(&config).await?;
+    let result = stepdown::accounts::bootstrap::bootstrap(
+        db.conn().map_err(command_error)?,
+        &PasswordHasherPool::default(),
+        org,
+        admin_email,
+        password,
+    )
+    .await
+    .map_err(command_error)?;
+    db.close().await;
+    println!("{}", serde_json::to_string(&result)?);
+    Ok(())
+}
+
+async fn seed_demo(config: Config) -> anyhow::Result<()> {
+    if config.is_production() {
+        anyhow::bail!("seed-demo refuses to run when STEPDOWN_ENV=production");
+    }
+    let db = migrated(&config).await?;
+    let demo = stepdown::accounts::bootstrap::seed_demo(
+        db.conn().map_err(command_error)?,
+        &PasswordHasherPool::default(),
+    )
+    .await
+    .map_err(command_error)?;
+    db.close().await;
+    println!("{}", serde_json::to_string_pretty(&demo)?);
     Ok(())
 }
 

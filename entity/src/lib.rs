@@ -1,7 +1,15 @@
 //! SeaORM entities: one file per table, no logic. The schema itself is owned
 //! by the `migration` crate; these structs only read and write its rows.
 
+pub mod audit_events;
+pub mod care_team_members;
+pub mod consents;
+pub mod invitations;
+pub mod login_throttles;
 pub mod memberships;
 pub mod organizations;
+pub mod patients;
+pub mod refresh_tokens;
 pub mod sessions;
+pub mod supporter_links;
 pub mod users;

@@ -136,6 +136,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub db: TestDb,
+    seed: tokio::sync::OnceCell<sea_orm::DatabaseConnection>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -186,6 +187,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             .build()
             .expect("http client"),
         db,
+        seed: tokio::sync::OnceCell::new(),
         shutdown: Some(tx),
         server: Some(server),
     };
@@ -373,4 +375,254 @@ pub async fn exec(conn: &mut PgConnection, sql: String) -> Result<(), sqlx::Erro
         .execute(conn)
         .await
         .map(|_| ())
+}
+
+/// A person in a test world, signed in (a session row and a token).
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub user_id: Uuid,
+    pub patient_id: Option<Uuid>,
+    pub email: String,
+    pub token: String,
+}
+
+impl Person {
+    pub fn patient(&self) -> Uuid {
+        self.patient_id.expect("a patient")
+    }
+}
+
+/// The password every world person has (hashed once per process).
+pub const WORLD_PASSWORD: &str = "world-password-for-tests";
+
+static WORLD_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn world_hash() -> String {
+    WORLD_HASH
+        .get_or_init(|| {
+            use argon2::PasswordHasher as _;
+            argon2::Argon2::new(
+                argon2::Algorithm::Argon2id,
+                argon2::Version::V0x13,
+                argon2::Params::new(19 * 1024, 2, 1, None).unwrap(),
+            )
+            .hash_password(WORLD_PASSWORD.as_bytes())
+            .unwrap()
+            .to_string()
+        })
+        .clone()
+}
+
+impl TestApp {
+    /// A SeaORM connection to the test's database, for setting up worlds
+    /// (the server itself is only ever spoken to over HTTP).
+    pub async fn seed_db(&self) -> &sea_orm::DatabaseConnection {
+        self.seed
+            .get_or_init(|| async {
+                let mut options = sea_orm::ConnectOptions::new(self.db.url());
+                options.max_connections(2).sqlx_logging(false);
+                sea_orm::Database::connect(options)
+                    .await
+                    .expect("seed connection")
+            })
+            .await
+    }
+
+    pub async fn new_organization(&self, name: &str) -> Uuid {
+        use sea_orm::{ActiveModelTrait, Set};
+        let db = self.seed_db().await;
+        entity::organizations::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(name.into()),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(db)
+        .await
+        .unwrap()
+        .id
+    }
+
+    /// A user with `roles` in `org`, with a session and an access token.
+    pub async fn new_person(&self, org: Uuid, name: &str, roles: &[&str]) -> Person {
+        use sea_orm::{ActiveModelTrait, Set};
+        let db = self.seed_db().await;
+        let now = chrono::Utc::now();
+        let id = Uuid::now_v7();
+        let email = format!(
+            "{}-{}@example.org",
+            name.to_lowercase().replace(' ', "."),
+            id.simple()
+        );
+        entity::users::ActiveModel {
+            id: Set(id),
+            organization_id: Set(org),
+            email: Set(email.clone()),
+            password_hash: Set(world_hash()),
+            display_name: Set(name.into()),
+            timezone: Set("America/Chicago".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        let mut patient_id = None;
+        for role in roles {
+            entity::memberships::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(org),
+                user_id: Set(id),
+                role: Set((*role).into()),
+                created_at: Set(now),
+            }
+            .insert(db)
+            .await
+            .unwrap();
+            if *role == "PATIENT" {
+                let patient = entity::patients::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    organization_id: Set(org),
+                    user_id: Set(id),
+                    created_at: Set(now),
+                }
+                .insert(db)
+                .await
+                .unwrap();
+                patient_id = Some(patient.id);
+            }
+        }
+        let session = entity::sessions::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(id),
+            created_at: Set(now),
+            expires_at: Set(now + chrono::Duration::days(1)),
+            revoked_at: Set(None),
+            revoked_reason: Set(None),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        Person {
+            user_id: id,
+            patient_id,
+            email,
+            token: self.mint_token(id, session.id),
+        }
+    }
+
+    pub async fn put_on_care_team(&self, patient: &Person, clinician: &Person) {
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let db = self.seed_db().await;
+        let patient_row = entity::patients::Entity::find_by_id(patient.patient())
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        entity::care_team_members::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(patient_row.organization_id),
+            patient_id: Set(patient.patient()),
+            clinician_user_id: Set(clinician.user_id),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+
+    /// The patient grants `grantee` a consent over HTTP; returns its id.
+    pub async fn grant_consent(
+        &self,
+        patient: &Person,
+        grantee: &Person,
+        categories: &[&str],
+    ) -> Uuid {
+        let reply = self
+            .graphql(
+                "mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { id } } }",
+                json!({ "input": {
+                    "granteeUserId": grantee.user_id,
+                    "categories": categories,
+                    "purpose": "test",
+                } }),
+                Some(&patient.token),
+            )
+            .await;
+        reply.ok()["grantConsent"]["consent"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// The standard cast around one patient (see `World`).
+    pub async fn world(&self) -> World {
+        let org = self.new_organization("Clinic").await;
+        let other_org = self.new_organization("Other clinic").await;
+        let patient = self.new_person(org, "Pat Patient", &["PATIENT"]).await;
+        let other_patient = self.new_person(org, "Olive Other", &["PATIENT"]).await;
+        let clinician = self.new_person(org, "Dr Care", &["CLINICIAN"]).await;
+        let other_clinician = self.new_person(org, "Dr Else", &["CLINICIAN"]).await;
+        let facilitator = self
+            .new_person(org, "Fay Facilitator", &["FACILITATOR"])
+            .await;
+        let consented_facilitator = self
+            .new_person(org, "Finn Facilitator", &["FACILITATOR"])
+            .await;
+        let supporter = self.new_person(org, "Sue Supporter", &["SUPPORTER"]).await;
+        let admin = self.new_person(org, "Ada Admin", &["ADMIN"]).await;
+        let other_org_admin = self.new_person(other_org, "Otto Admin", &["ADMIN"]).await;
+        self.put_on_care_team(&patient, &clinician).await;
+        self.grant_consent(&patient, &consented_facilitator, &["GROUP_ACTIVITY"])
+            .await;
+        self.grant_consent(&patient, &supporter, &["TAPER", "CHECK_INS"])
+            .await;
+        World {
+            org,
+            patient,
+            other_patient,
+            clinician,
+            other_clinician,
+            facilitator,
+            consented_facilitator,
+            supporter,
+            admin,
+            other_org_admin,
+        }
+    }
+}
+
+/// One patient and everyone around them: the care-team clinician, another
+/// clinician, a facilitator with the patient's `GROUP_ACTIVITY` consent and
+/// one without, a supporter with `TAPER` + `CHECK_INS` consent, an admin,
+/// another patient, and another organization's admin.
+pub struct World {
+    #[allow(dead_code)] // for later features' set-ups
+    pub org: Uuid,
+    pub patient: Person,
+    pub other_patient: Person,
+    pub clinician: Person,
+    pub other_clinician: Person,
+    pub facilitator: Person,
+    pub consented_facilitator: Person,
+    pub supporter: Person,
+    pub admin: Person,
+    pub other_org_admin: Person,
+}
+
+impl World {
+    /// Every caller kind, named for matrix tables.
+    pub fn callers(&self) -> Vec<(&'static str, &Person)> {
+        vec![
+            ("patient", &self.patient),
+            ("other patient", &self.other_patient),
+            ("care-team clinician", &self.clinician),
+            ("other clinician", &self.other_clinician),
+            ("facilitator without consent", &self.facilitator),
+            ("facilitator with consent", &self.consented_facilitator),
+            ("supporter with consent", &self.supporter),
+            ("admin", &self.admin),
+            ("other organization's admin", &self.other_org_admin),
+        ]
+    }
 }

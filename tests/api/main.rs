@@ -5,9 +5,13 @@
 
 mod harness;
 
+mod accounts;
+mod audit;
+mod authz_matrix;
 mod deployment;
 mod graphql_http;
 mod limits;
 mod operations;
 mod outage;
+mod sessions;
 mod websocket;

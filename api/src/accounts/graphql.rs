@@ -1,19 +1,41 @@
-//! GraphQL surface of accounts: the `User` and `Organization` types and `me`.
+//! GraphQL surface of accounts: `User`, `Organization`, `me`, invitations.
 
-use async_graphql::{Context, Object};
-use sea_orm::EntityTrait;
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::invitations;
 use crate::{
-    auth::Role,
+    auth::{Role, graphql::AuthPayload},
     error::{ApiError, ApiResult},
     graphql::ContextExt,
+    patients::graphql::Patient,
 };
 
 /// A person with an account.
 pub struct User {
     pub model: entity::users::Model,
-    pub roles: Vec<Role>,
+    /// True when this object is the caller themselves by construction (a
+    /// sign-in payload, resolved before the client holds a token).
+    pub signed_in: bool,
+}
+
+impl User {
+    pub fn new(model: entity::users::Model) -> Self {
+        Self {
+            model,
+            signed_in: false,
+        }
+    }
+
+    /// The user a sign-in payload returns: resolves as that user.
+    pub fn signed_in(model: entity::users::Model) -> Self {
+        Self {
+            model,
+            signed_in: true,
+        }
+    }
 }
 
 #[Object]
@@ -31,17 +53,43 @@ impl User {
     async fn timezone(&self) -> &str {
         &self.model.timezone
     }
-    async fn roles(&self) -> &[Role] {
-        &self.roles
+    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
+        Ok(ctx
+            .loaders()?
+            .roles
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default())
     }
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
-        let db = ctx.db()?;
-        let org = entity::organizations::Entity::find_by_id(self.model.organization_id)
-            .one(db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(org.map(Organization))
+        Ok(ctx
+            .loaders()?
+            .organizations
+            .load_one(self.model.organization_id)
+            .await?
+            .map(Organization))
     }
+    /// This user's own patient record, shown to themselves only (others
+    /// reach a patient through `patient(id)` or `patients`).
+    async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Patient>> {
+        Ok(own_patient(ctx, self).await?)
+    }
+}
+
+async fn own_patient(ctx: &Context<'_>, user: &User) -> ApiResult<Option<Patient>> {
+    let is_self = user.signed_in
+        || ctx
+            .principal()
+            .await
+            .is_ok_and(|principal| principal.user_id == user.model.id);
+    if !is_self {
+        return Ok(None);
+    }
+    let patient = entity::patients::Entity::find()
+        .filter(entity::patients::Column::UserId.eq(user.model.id))
+        .one(ctx.db()?)
+        .await?;
+    Ok(patient.map(Patient::own))
 }
 
 pub struct Organization(pub entity::organizations::Model);
@@ -63,18 +111,71 @@ pub struct AccountsQuery;
 impl AccountsQuery {
     /// The signed-in user. `UNAUTHENTICATED` without a valid access token.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        Ok(me(ctx).await?)
+        let principal = ctx.principal().await?;
+        let model = ctx
+            .loaders()?
+            .users
+            .load_one(principal.user_id)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(User::new(model))
     }
 }
 
-async fn me(ctx: &Context<'_>) -> ApiResult<User> {
-    let principal = ctx.principal().await?;
-    let model = entity::users::Entity::find_by_id(principal.user_id)
-        .one(ctx.db()?)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    Ok(User {
-        model,
-        roles: principal.roles.clone(),
-    })
+#[derive(InputObject)]
+pub struct CreateInvitationInput {
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(SimpleObject)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateInvitationPayload {
+    pub invitation: Invitation,
+    /// Shown once: give it to the invitee. Only its hash is stored.
+    pub code: String,
+}
+
+#[derive(InputObject)]
+pub struct AcceptInvitationInput {
+    pub code: String,
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    /// IANA time zone name, e.g. "America/Chicago".
+    pub timezone: String,
+}
+
+#[derive(Default)]
+pub struct AccountsMutation;
+
+#[Object]
+impl AccountsMutation {
+    /// Invite someone to the organization. Admins invite clinicians,
+    /// facilitators, patients and admins; clinicians invite patients (and
+    /// join their care team); patients invite their supporters (family).
+    async fn create_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInvitationInput,
+    ) -> async_graphql::Result<CreateInvitationPayload> {
+        Ok(invitations::create(ctx, input).await?)
+    }
+
+    /// Accept an invitation: creates the account (and the patient record for
+    /// a patient) and signs in.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptInvitationInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        Ok(invitations::accept(ctx, input).await?)
+    }
 }

@@ -1,7 +1,11 @@
 //! Who is calling: access tokens, the per-request credentials they carry, and
 //! the `Principal` (user, organization, roles, session) resolved from them.
 
+pub mod graphql;
+pub mod passwords;
 pub mod principal;
+pub mod rate_limit;
+pub mod sessions;
 pub mod tokens;
 
 pub use principal::{Principal, RequestContext, Role};

@@ -101,10 +101,43 @@ impl TokenService {
     }
 }
 
+/// A random opaque secret (256 bits, base64url) with a readable prefix, for
+/// refresh tokens and invitation codes.
+pub fn random_secret(prefix: &str) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// How opaque secrets are stored: SHA-256, hex. (They carry 256 bits of
+/// entropy, so a fast hash is enough; no password hashing needed.)
+pub fn secret_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine;
+
+    #[test]
+    fn secrets_are_long_random_and_stored_hashed() {
+        let (a, b) = (random_secret("rt_"), random_secret("rt_"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("rt_") && a.len() == 3 + 43);
+        assert_eq!(secret_hash(&a).len(), 64);
+        assert_eq!(secret_hash(&a), secret_hash(&a));
+        assert_ne!(secret_hash(&a), secret_hash(&b));
+    }
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 

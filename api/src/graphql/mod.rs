@@ -3,38 +3,61 @@
 
 pub mod context;
 pub mod limits;
+pub mod loaders;
 pub mod outcome;
+pub mod pagination;
 
 use std::time::Duration;
 
 use async_graphql::{
-    Context, EmptyMutation, MergedObject, MergedSubscription, Schema, Subscription,
-    futures_util::Stream,
+    Context, MergedObject, MergedSubscription, Schema, Subscription, futures_util::Stream,
 };
 use chrono::{DateTime, Utc};
 
 pub use context::ContextExt;
 
-use crate::{AppContext, accounts::graphql::AccountsQuery, error::ApiError};
+use crate::{
+    AppContext,
+    accounts::graphql::{AccountsMutation, AccountsQuery},
+    audit::graphql::AuditQuery,
+    auth::graphql::AuthMutation,
+    error::ApiError,
+    patients::{
+        consents::{ConsentsMutation, ConsentsQuery},
+        graphql::{PatientsMutation, PatientsQuery},
+    },
+};
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountsQuery);
+pub struct Query(AccountsQuery, PatientsQuery, ConsentsQuery, AuditQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    AuthMutation,
+    AccountsMutation,
+    PatientsMutation,
+    ConsentsMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(SystemSubscription);
 
-pub type StepdownSchema = Schema<Query, EmptyMutation, Subscription>;
+pub type StepdownSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema with the configured limits. The SDL does not depend on
 /// configuration, so `export-schema` can build it without a database.
 pub fn build_schema(app: AppContext) -> StepdownSchema {
     let limits = &app.config.limits;
-    let mut builder = Schema::build(Query::default(), EmptyMutation, Subscription::default())
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
-        .limit_directives(20)
-        .extension(outcome::OutcomeExtension);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(64)
+    .limit_directives(20)
+    .extension(outcome::OutcomeExtension);
     if !app.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -75,9 +98,13 @@ impl SystemSubscription {
 
 /// The SDL clients generate code from (`api/schema.graphql`).
 pub fn export_sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, Subscription::default())
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }
 
 #[cfg(test)]

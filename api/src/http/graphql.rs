@@ -30,7 +30,7 @@ use crate::{
     AppState,
     auth::{RequestContext, principal::Credentials},
     error::ErrorCode,
-    graphql::{limits, outcome::ExecutionMarker},
+    graphql::{limits, loaders::Loaders, outcome::ExecutionMarker},
     http::{metrics::Outcome, request_id::RequestId},
 };
 
@@ -409,11 +409,14 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
     };
 
     let marker = ExecutionMarker::default();
-    let request = request.data(marker.clone()).data(RequestContext::new(
-        caller.request_id.clone(),
-        caller.client_ip,
-        caller.credentials.clone(),
-    ));
+    let request = request
+        .data(marker.clone())
+        .data(Loaders::new(&state.ctx.db))
+        .data(RequestContext::new(
+            caller.request_id.clone(),
+            caller.client_ip,
+            caller.credentials.clone(),
+        ));
     let run = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
     let (response, outcome) = match tokio::time::timeout(limits.request_timeout, run).await {
         Ok(Ok(response)) => {

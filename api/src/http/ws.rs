@@ -17,6 +17,7 @@ use crate::{
     AppState,
     auth::{RequestContext, principal::Credentials},
     error::ApiError,
+    graphql::loaders::Loaders,
     http::request_id::RequestId,
 };
 
@@ -40,6 +41,7 @@ pub async fn handler(
         .max_message_size(state.ctx.config.limits.max_body_bytes)
         .on_upgrade(move |socket| {
             let tokens = state.ctx.tokens.clone();
+            let db = state.ctx.db.clone();
             GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let authorization = payload
@@ -53,6 +55,7 @@ pub async fn handler(
                     }
                     let mut data = Data::default();
                     data.insert(RequestContext::new(request_id, client_ip, credentials));
+                    data.insert(Loaders::new(&db));
                     Ok(data)
                 })
                 .serve()

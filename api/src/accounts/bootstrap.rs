@@ -1,0 +1,316 @@
+//! Accounts made from the command line: an organization's first admin
+//! (`stepdown bootstrap`) and the demo organization (`stepdown seed-demo`).
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use entity::{
+    care_team_members, consents, memberships, organizations, patients, supporter_links, users,
+};
+
+use super::validation;
+use crate::{
+    auth::{Role, passwords::PasswordHasherPool},
+    authz::ConsentCategory,
+    error::{ApiError, ApiResult},
+};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bootstrapped {
+    pub organization_id: Uuid,
+    pub admin_user_id: Uuid,
+}
+
+async fn insert_organization(db: &impl ConnectionTrait, name: &str) -> ApiResult<Uuid> {
+    let name = validation::text("org", name, 200)?;
+    let org = organizations::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(org.id)
+}
+
+/// Inserts a user with roles (and a patient record for a patient).
+async fn insert_user(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    email: &str,
+    password_hash: &str,
+    display_name: &str,
+    timezone: &str,
+    roles: &[Role],
+) -> ApiResult<(Uuid, Option<Uuid>)> {
+    let now = Utc::now();
+    let user = users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(organization_id),
+        email: Set(email.to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        display_name: Set(display_name.to_owned()),
+        timezone: Set(timezone.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|err| match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ApiError::conflict(format!("an account with the email {email} already exists"))
+        }
+        _ => ApiError::from(err),
+    })?;
+    for role in roles {
+        memberships::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(organization_id),
+            user_id: Set(user.id),
+            role: Set(role.as_str().to_owned()),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    let patient_id = if roles.contains(&Role::Patient) {
+        let patient = patients::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(organization_id),
+            user_id: Set(user.id),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        Some(patient.id)
+    } else {
+        None
+    };
+    Ok((user.id, patient_id))
+}
+
+/// Creates an organization and its first admin.
+pub async fn bootstrap(
+    db: &DatabaseConnection,
+    passwords: &PasswordHasherPool,
+    organization: &str,
+    admin_email: &str,
+    admin_password: &str,
+) -> ApiResult<Bootstrapped> {
+    let email = validation::email("admin-email", admin_email)?;
+    validation::new_password("admin-password", admin_password)?;
+    let hash = passwords.hash(admin_password).await?;
+    let txn = db.begin().await?;
+    let organization_id = insert_organization(&txn, organization).await?;
+    let display_name = email.split('@').next().unwrap_or("Admin").to_owned();
+    let (admin_user_id, _) = insert_user(
+        &txn,
+        organization_id,
+        &email,
+        &hash,
+        &display_name,
+        "UTC",
+        &[Role::Admin],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Bootstrapped {
+        organization_id,
+        admin_user_id,
+    })
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoLogin {
+    pub role: &'static str,
+    pub display_name: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub user_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoData {
+    pub organization_id: Uuid,
+    pub logins: Vec<DemoLogin>,
+}
+
+/// The one password of every demo account (never used outside a demo).
+pub const DEMO_PASSWORD: &str = "stepdown-demo-2026";
+const DEMO_ORG: &str = "Riverside Recovery Clinic (demo)";
+
+/// A demo organization: an admin, two clinicians, a facilitator, three
+/// patients on care teams, and a supporter with a patient's consent.
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    passwords: &PasswordHasherPool,
+) -> ApiResult<DemoData> {
+    let people: [(&str, &str, &str, Role, &str); 7] = [
+        (
+            "ADMIN",
+            "Avery Admin",
+            "admin@demo.stepdown.test",
+            Role::Admin,
+            "America/Chicago",
+        ),
+        (
+            "CLINICIAN",
+            "Dr. Rosa Rivera",
+            "rivera@demo.stepdown.test",
+            Role::Clinician,
+            "America/Chicago",
+        ),
+        (
+            "CLINICIAN",
+            "Dr. Wei Chen",
+            "chen@demo.stepdown.test",
+            Role::Clinician,
+            "America/New_York",
+        ),
+        (
+            "FACILITATOR",
+            "Sam Okafor",
+            "sam@demo.stepdown.test",
+            Role::Facilitator,
+            "America/Chicago",
+        ),
+        (
+            "PATIENT",
+            "Alex Morgan",
+            "alex@demo.stepdown.test",
+            Role::Patient,
+            "America/Chicago",
+        ),
+        (
+            "PATIENT",
+            "Jordan Lee",
+            "jordan@demo.stepdown.test",
+            Role::Patient,
+            "America/Denver",
+        ),
+        (
+            "PATIENT",
+            "Casey Park",
+            "casey@demo.stepdown.test",
+            Role::Patient,
+            "America/New_York",
+        ),
+    ];
+    if users::Entity::find()
+        .filter(users::Column::Email.eq(people[0].2))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(
+            "the demo organization already exists in this database",
+        ));
+    }
+    let hash = passwords.hash(DEMO_PASSWORD).await?;
+    let txn = db.begin().await?;
+    let organization_id = insert_organization(&txn, DEMO_ORG).await?;
+    let mut logins = Vec::new();
+    for (role, name, email, r, timezone) in people {
+        let (user_id, patient_id) =
+            insert_user(&txn, organization_id, email, &hash, name, timezone, &[r]).await?;
+        logins.push(DemoLogin {
+            role,
+            display_name: name,
+            email,
+            password: DEMO_PASSWORD,
+            user_id,
+            patient_id,
+        });
+    }
+    let (supporter_id, _) = insert_user(
+        &txn,
+        organization_id,
+        "morgan@demo.stepdown.test",
+        &hash,
+        "Morgan Morgan",
+        "America/Chicago",
+        &[Role::Supporter],
+    )
+    .await?;
+    logins.push(DemoLogin {
+        role: "SUPPORTER",
+        display_name: "Morgan Morgan",
+        email: "morgan@demo.stepdown.test",
+        password: DEMO_PASSWORD,
+        user_id: supporter_id,
+        patient_id: None,
+    });
+
+    let now = Utc::now();
+    let find = |email: &str| logins.iter().find(|l| l.email == email);
+    let rivera = find("rivera@demo.stepdown.test").map(|l| l.user_id);
+    let chen = find("chen@demo.stepdown.test").map(|l| l.user_id);
+    let teams = [
+        ("alex@demo.stepdown.test", rivera),
+        ("jordan@demo.stepdown.test", rivera),
+        ("casey@demo.stepdown.test", chen),
+    ];
+    for (patient_email, clinician) in teams {
+        if let (Some(patient), Some(clinician)) =
+            (find(patient_email).and_then(|l| l.patient_id), clinician)
+        {
+            care_team_members::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(organization_id),
+                patient_id: Set(patient),
+                clinician_user_id: Set(clinician),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    if let Some(alex) = find("alex@demo.stepdown.test") {
+        let alex_patient = alex.patient_id.unwrap_or_default();
+        supporter_links::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(organization_id),
+            patient_id: Set(alex_patient),
+            supporter_user_id: Set(supporter_id),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let categories = [ConsentCategory::Taper, ConsentCategory::CheckIns]
+            .into_iter()
+            .collect();
+        consents::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(organization_id),
+            patient_id: Set(alex_patient),
+            grantee_user_id: Set(supporter_id),
+            categories: Set(ConsentCategory::encode(&categories)),
+            purpose: Set("Family support during my taper".into()),
+            granted_at: Set(now),
+            expires_at: Set(now + chrono::Duration::days(365)),
+            revoked_at: Set(None),
+            signed_by_user_id: Set(alex.user_id),
+            signature: Set(format!(
+                "Signed electronically by Alex Morgan <alex@demo.stepdown.test> at {}",
+                now.to_rfc3339()
+            )),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(DemoData {
+        organization_id,
+        logins,
+    })
+}

@@ -1,0 +1,175 @@
+//! GraphQL surface of sign-in: `login`, `refreshSession`, `logout`,
+//! `changePassword`. Each call takes one unit of the caller's address
+//! budget, so aliases and batches cannot multiply attempts.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait};
+
+use super::sessions::{self, IssuedSession};
+use crate::{
+    accounts::{graphql::User, validation},
+    error::{ApiError, ApiResult},
+    graphql::ContextExt,
+};
+
+pub struct AuthPayload {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: entity::users::Model,
+}
+
+impl From<IssuedSession> for AuthPayload {
+    fn from(issued: IssuedSession) -> Self {
+        Self {
+            access_token: issued.access_token,
+            refresh_token: issued.refresh_token,
+            expires_at: issued.expires_at,
+            user: issued.user,
+        }
+    }
+}
+
+#[Object]
+impl AuthPayload {
+    /// Send as `Authorization: Bearer …`; valid 15 minutes.
+    async fn access_token(&self) -> &str {
+        &self.access_token
+    }
+    /// Exchange with `refreshSession` for new tokens; single use.
+    async fn refresh_token(&self) -> &str {
+        &self.refresh_token
+    }
+    /// When the access token expires.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+    /// The signed-in user; its fields resolve as that user.
+    async fn user(&self) -> User {
+        User::signed_in(self.user.clone())
+    }
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RefreshSessionInput {
+    pub refresh_token: String,
+}
+
+#[derive(InputObject)]
+pub struct LogoutInput {
+    pub refresh_token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    pub ok: bool,
+}
+
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ChangePasswordPayload {
+    pub ok: bool,
+}
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Sign in. Unknown email and wrong password give the same
+    /// `UNAUTHENTICATED` answer; repeated failures lock the address for a
+    /// while (`RATE_LIMITED`).
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        ctx.app().auth_limiter.check(ctx.client_ip())?;
+        let issued = sessions::login(ctx.app(), ctx.db()?, &input.email, &input.password).await?;
+        Ok(issued.into())
+    }
+
+    /// Exchange a refresh token for new tokens. The old refresh token stops
+    /// working; presenting it again ends the whole session.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RefreshSessionInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        ctx.app().auth_limiter.check(ctx.client_ip())?;
+        let issued = sessions::refresh(ctx.app(), ctx.db()?, input.refresh_token.trim()).await?;
+        Ok(issued.into())
+    }
+
+    /// End the session the refresh token belongs to; its access tokens stop
+    /// working on their next request.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        input: LogoutInput,
+    ) -> async_graphql::Result<LogoutPayload> {
+        sessions::logout(ctx.db()?, input.refresh_token.trim()).await?;
+        Ok(LogoutPayload { ok: true })
+    }
+
+    /// Change the caller's password; every other session is signed out.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> async_graphql::Result<ChangePasswordPayload> {
+        change_password(ctx, input).await?;
+        Ok(ChangePasswordPayload { ok: true })
+    }
+}
+
+async fn change_password(ctx: &Context<'_>, input: ChangePasswordInput) -> ApiResult<()> {
+    let app = ctx.app();
+    app.auth_limiter.check(ctx.client_ip())?;
+    let principal = ctx.principal().await?;
+    let db = ctx.db()?;
+    let user = entity::users::Entity::find_by_id(principal.user_id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if !app
+        .passwords
+        .verify(&input.current_password, Some(&user.password_hash))
+        .await?
+    {
+        return Err(ApiError::bad_input(
+            "currentPassword",
+            "the current password is wrong",
+        ));
+    }
+    validation::new_password("newPassword", &input.new_password)?;
+    let hash = app.passwords.hash(&input.new_password).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    sessions::revoke_other_sessions(
+        &txn,
+        principal.user_id,
+        principal.session_id,
+        "password_changed",
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! Sign-in sessions (RFC 9700): a login starts a session and returns a
+//! 15-minute access token and an opaque refresh token. Every refresh rotates
+//! the refresh token in one conditional statement; presenting a rotated one
+//! again means it leaked, so the whole session (the token family) is revoked.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use entity::{login_throttles, refresh_tokens, sessions, users};
+
+use super::tokens::{random_secret, secret_hash};
+use crate::{
+    AppContext,
+    error::{ApiError, ApiResult},
+};
+
+/// How long a session lives at most, however often it is refreshed.
+pub const SESSION_TTL: Duration = Duration::days(30);
+/// Consecutive failures before an account is locked for a while.
+pub const FAILURES_BEFORE_LOCK: i32 = 5;
+
+/// What a successful sign-in (or refresh) hands the client.
+pub struct IssuedSession {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: users::Model,
+}
+
+/// Emails are compared lower-cased and trimmed.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Starts a session for `user` inside `db` (a transaction, when the caller
+/// has one) and issues its first tokens.
+pub async fn start_session(
+    app: &AppContext,
+    db: &impl ConnectionTrait,
+    user: users::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<IssuedSession> {
+    let session = sessions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        created_at: Set(now),
+        expires_at: Set(now + SESSION_TTL),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let refresh_token = insert_refresh_token(db, &session, now).await?;
+    let (access_token, expires_at) = app
+        .tokens
+        .issue_access(user.id, session.id, now)
+        .map_err(ApiError::internal)?;
+    Ok(IssuedSession {
+        access_token,
+        refresh_token,
+        expires_at,
+        user,
+    })
+}
+
+async fn insert_refresh_token(
+    db: &impl ConnectionTrait,
+    session: &sessions::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let token = random_secret("rt_");
+    refresh_tokens::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session.id),
+        token_hash: Set(secret_hash(&token)),
+        created_at: Set(now),
+        expires_at: Set(session.expires_at),
+        rotated_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Email and password sign-in with per-account backoff: after five
+/// consecutive failures the address is locked for 30 s, doubling with each
+/// further failure up to 15 minutes. Unknown addresses are throttled the
+/// same way and cost the same hashing time.
+pub async fn login(
+    app: &AppContext,
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+) -> ApiResult<IssuedSession> {
+    let now = Utc::now();
+    let email_key = normalize_email(email);
+    if email_key.is_empty() || email_key.len() > 254 || password.len() > 1024 {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let throttle = login_throttles::Entity::find_by_id(email_key.clone())
+        .one(db)
+        .await?;
+    if let Some(locked_until) = throttle.as_ref().and_then(|t| t.locked_until)
+        && locked_until > now
+    {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: Ord::max((locked_until - now).num_seconds(), 1) as u64,
+        });
+    }
+
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(email_key.as_str()))
+        .one(db)
+        .await?;
+    let matches = app
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+
+    match user {
+        Some(user) if matches => {
+            if throttle.is_some() {
+                login_throttles::Entity::delete_by_id(email_key)
+                    .exec(db)
+                    .await?;
+            }
+            let txn = db.begin().await?;
+            let issued = start_session(app, &txn, user, now).await?;
+            txn.commit().await?;
+            Ok(issued)
+        }
+        _ => {
+            record_failure(db, &email_key, throttle, now).await?;
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+async fn record_failure(
+    db: &DatabaseConnection,
+    email_key: &str,
+    existing: Option<login_throttles::Model>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let failures = existing.as_ref().map_or(0, |t| t.failures) + 1;
+    let locked_until = (failures >= FAILURES_BEFORE_LOCK).then(|| {
+        let doublings = Ord::min(failures - FAILURES_BEFORE_LOCK, 5) as u32;
+        now + Duration::seconds(30 * 2i64.pow(doublings)).min(Duration::minutes(15))
+    });
+    let row = login_throttles::ActiveModel {
+        email_key: Set(email_key.to_owned()),
+        failures: Set(failures),
+        locked_until: Set(locked_until),
+        updated_at: Set(now),
+    };
+    if existing.is_some() {
+        row.update(db).await?;
+    } else {
+        // A concurrent first failure may have inserted it: count ours too.
+        let inserted = login_throttles::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(login_throttles::Column::EmailKey)
+                    .value(
+                        login_throttles::Column::Failures,
+                        ExprTrait::add(
+                            Expr::col((login_throttles::Entity, login_throttles::Column::Failures)),
+                            1,
+                        ),
+                    )
+                    .value(login_throttles::Column::UpdatedAt, now)
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await;
+        inserted?;
+    }
+    Ok(())
+}
+
+/// Exchanges a refresh token for new tokens, rotating it.
+pub async fn refresh(
+    app: &AppContext,
+    db: &DatabaseConnection,
+    refresh_token: &str,
+) -> ApiResult<IssuedSession> {
+    let now = Utc::now();
+    let Some(token) = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(secret_hash(refresh_token)))
+        .one(db)
+        .await?
+    else {
+        return Err(ApiError::Unauthenticated);
+    };
+    if token.rotated_at.is_some() {
+        revoke_session(db, token.session_id, "refresh_token_reuse", now).await?;
+        tracing::warn!(session = %token.session_id, "refresh token reused: session revoked");
+        return Err(ApiError::Unauthenticated);
+    }
+    if token.expires_at <= now {
+        return Err(ApiError::Unauthenticated);
+    }
+
+    let txn = db.begin().await?;
+    // The one atomic step: only one exchange of this token can succeed.
+    let rotated = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::Id.eq(token.id))
+        .filter(refresh_tokens::Column::RotatedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if rotated.rows_affected != 1 {
+        txn.rollback().await?;
+        revoke_session(db, token.session_id, "refresh_token_reuse", now).await?;
+        return Err(ApiError::Unauthenticated);
+    }
+    let session = sessions::Entity::find_by_id(token.session_id)
+        .one(&txn)
+        .await?
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+        .ok_or(ApiError::Unauthenticated)?;
+    let user = users::Entity::find_by_id(session.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let refresh_token = insert_refresh_token(&txn, &session, now).await?;
+    txn.commit().await?;
+    let (access_token, expires_at) = app
+        .tokens
+        .issue_access(user.id, session.id, now)
+        .map_err(ApiError::internal)?;
+    Ok(IssuedSession {
+        access_token,
+        refresh_token,
+        expires_at,
+        user,
+    })
+}
+
+/// Ends the session a refresh token belongs to. Unknown tokens are ignored
+/// (the answer is the same either way).
+pub async fn logout(db: &DatabaseConnection, refresh_token: &str) -> ApiResult<()> {
+    if let Some(token) = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::TokenHash.eq(secret_hash(refresh_token)))
+        .one(db)
+        .await?
+    {
+        revoke_session(db, token.session_id, "logout", Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// Revokes one session; its access tokens stop working on the next request.
+pub async fn revoke_session(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
+        .col_expr(sessions::Column::RevokedReason, Expr::value(reason))
+        .filter(sessions::Column::Id.eq(session_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every session of `user` except `keep`.
+pub async fn revoke_other_sessions(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    keep: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(now))
+        .col_expr(sessions::Column::RevokedReason, Expr::value(reason))
+        .filter(sessions::Column::UserId.eq(user))
+        .filter(sessions::Column::Id.ne(keep))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}

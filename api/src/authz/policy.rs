@@ -1,0 +1,291 @@
+//! Who may do what with a patient's record.
+//!
+//! | caller | may |
+//! |---|---|
+//! | the patient | everything of their own record |
+//! | care-team clinician | read and write the clinical record |
+//! | consent holder | identity (id, display name) + exactly the granted categories, until expiry or revocation |
+//! | admin | identity and care team of their organization's patients; no clinical data |
+//!
+//! Nothing crosses organizations. An invisible record is `NOT_FOUND`; an
+//! operation the caller's role can never perform is `FORBIDDEN`.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use uuid::Uuid;
+
+use entity::{care_team_members, consents, patients};
+
+use super::ConsentCategory;
+use crate::{
+    audit::{self, AuditEvent},
+    auth::{Principal, Role},
+    error::{ApiError, ApiResult},
+};
+
+/// How the caller stands to one patient. Several can hold at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Relationship {
+    pub own: bool,
+    pub care_team: bool,
+    pub admin: bool,
+    /// Categories disclosed to the caller by a current consent.
+    pub consented: BTreeSet<ConsentCategory>,
+}
+
+/// What an operation needs of the relationship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The patient's identity fields (id, display name).
+    Identity,
+    /// The care team's membership.
+    CareTeam,
+    /// One category of the record, to read.
+    Read(ConsentCategory),
+    /// To write the clinical record (care-team clinicians).
+    ClinicalWrite,
+    /// To act as the patient (consents, agreeing to a plan, logging a dose).
+    ActAsPatient,
+    /// Organization administration (care-team assignment).
+    Administer,
+}
+
+impl Relationship {
+    pub fn allows(&self, need: Need) -> bool {
+        match need {
+            Need::Identity => {
+                self.own || self.care_team || self.admin || !self.consented.is_empty()
+            }
+            Need::CareTeam => self.own || self.care_team || self.admin,
+            Need::Read(category) => {
+                self.own || self.care_team || self.consented.contains(&category)
+            }
+            Need::ClinicalWrite => self.care_team,
+            Need::ActAsPatient => self.own,
+            Need::Administer => self.admin,
+        }
+    }
+
+    /// True when the caller may at least know the record exists.
+    pub fn sees(&self) -> bool {
+        self.allows(Need::Identity)
+    }
+}
+
+/// Works out how `principal` stands to `patient` (same organization only).
+pub async fn relationship(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    patient: &patients::Model,
+) -> ApiResult<Relationship> {
+    if patient.organization_id != principal.organization_id {
+        return Ok(Relationship::default());
+    }
+    let own = patient.user_id == principal.user_id;
+    let admin = principal.has_role(Role::Admin);
+    let care_team = principal.has_role(Role::Clinician)
+        && care_team_members::Entity::find()
+            .filter(care_team_members::Column::PatientId.eq(patient.id))
+            .filter(care_team_members::Column::ClinicianUserId.eq(principal.user_id))
+            .one(db)
+            .await?
+            .is_some();
+    let now = Utc::now();
+    let consented = consents::Entity::find()
+        .filter(consents::Column::PatientId.eq(patient.id))
+        .filter(consents::Column::GranteeUserId.eq(principal.user_id))
+        .filter(consents::Column::RevokedAt.is_null())
+        .filter(consents::Column::ExpiresAt.gt(now))
+        .all(db)
+        .await?
+        .iter()
+        .flat_map(|c| ConsentCategory::decode(&c.categories))
+        .collect();
+    Ok(Relationship {
+        own,
+        care_team,
+        admin,
+        consented,
+    })
+}
+
+/// `FORBIDDEN` unless the caller holds one of `roles` (checked before any
+/// record is looked at: the role can never perform the operation).
+pub fn require_role(principal: &Principal, roles: &[Role]) -> ApiResult<()> {
+    if roles.iter().any(|r| principal.has_role(*r)) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// Loads the patient and checks `need`, writing the audit event either way.
+/// A patient the caller may not see (or may see but not for `need`) is
+/// `NOT_FOUND`, so the answer never reveals more than the caller may know.
+pub async fn authorize_patient(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    request_id: &str,
+    patient_id: Uuid,
+    need: Need,
+    action: &'static str,
+) -> ApiResult<(patients::Model, Relationship)> {
+    let patient = patients::Entity::find_by_id(patient_id)
+        .one(db)
+        .await?
+        .filter(|p| p.organization_id == principal.organization_id);
+    let Some(patient) = patient else {
+        // Unknown, or another organization's: logged without a patient id.
+        audit::record(
+            db,
+            request_id,
+            AuditEvent::by(principal, action, "Patient", Some(patient_id), None, false),
+        )
+        .await?;
+        return Err(ApiError::NotFound("patient"));
+    };
+    let relationship = relationship(db, principal, &patient).await?;
+    let allowed = relationship.allows(need);
+    audit::record(
+        db,
+        request_id,
+        AuditEvent::by(
+            principal,
+            action,
+            "Patient",
+            Some(patient.id),
+            Some(patient.id),
+            allowed,
+        ),
+    )
+    .await?;
+    if allowed {
+        Ok((patient, relationship))
+    } else {
+        Err(ApiError::NotFound("patient"))
+    }
+}
+
+/// The SQL condition on `patients` for the records whose identity the caller
+/// may see: their own, their care team's, those who consented to them, and
+/// for admins their whole organization. Always within their organization.
+pub fn visible_patients(principal: &Principal) -> Condition {
+    let in_org = patients::Column::OrganizationId.eq(principal.organization_id);
+    if principal.has_role(Role::Admin) {
+        return Condition::all().add(in_org);
+    }
+    let mut any = Condition::any().add(patients::Column::UserId.eq(principal.user_id));
+    if principal.has_role(Role::Clinician) {
+        any = any.add(
+            patients::Column::Id.in_subquery(
+                Query::select()
+                    .column(care_team_members::Column::PatientId)
+                    .from(care_team_members::Entity)
+                    .and_where(
+                        Expr::col(care_team_members::Column::ClinicianUserId).eq(principal.user_id),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    any = any.add(patients::Column::Id.in_subquery(consented_patients(principal.user_id, None)));
+    Condition::all().add(in_org).add(any)
+}
+
+/// Patients who currently consent to disclose to `grantee` (one category, or
+/// any), as a subquery of patient ids.
+pub fn consented_patients(
+    grantee: Uuid,
+    category: Option<ConsentCategory>,
+) -> sea_orm::sea_query::SelectStatement {
+    let mut query = Query::select();
+    query
+        .column(consents::Column::PatientId)
+        .from(consents::Entity)
+        .and_where(Expr::col(consents::Column::GranteeUserId).eq(grantee))
+        .and_where(Expr::col(consents::Column::RevokedAt).is_null())
+        .and_where(Expr::col(consents::Column::ExpiresAt).gt(Utc::now()));
+    if let Some(category) = category {
+        query.and_where(
+            Expr::col(consents::Column::Categories).like(format!("%{}%", category.as_str())),
+        );
+    }
+    query.to_owned()
+}
+
+/// Care-team clinicians' user ids for a set of patients, in one query.
+pub async fn care_teams(
+    db: &impl ConnectionTrait,
+    patient_ids: &[Uuid],
+) -> ApiResult<Vec<(Uuid, Uuid)>> {
+    if patient_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Uuid, Uuid)> = care_team_members::Entity::find()
+        .select_only()
+        .column(care_team_members::Column::PatientId)
+        .column(care_team_members::Column::ClinicianUserId)
+        .filter(care_team_members::Column::PatientId.is_in(patient_ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(own: bool, care_team: bool, admin: bool, consented: &[ConsentCategory]) -> Relationship {
+        Relationship {
+            own,
+            care_team,
+            admin,
+            consented: consented.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn the_policy_table() {
+        use ConsentCategory::*;
+        let none = rel(false, false, false, &[]);
+        let own = rel(true, false, false, &[]);
+        let team = rel(false, true, false, &[]);
+        let admin = rel(false, false, true, &[]);
+        let taper_consent = rel(false, false, false, &[Taper]);
+
+        let cases = [
+            // (relationship, need, allowed)
+            (&none, Need::Identity, false),
+            (&none, Need::Read(Taper), false),
+            (&own, Need::Identity, true),
+            (&own, Need::Read(Symptoms), true),
+            (&own, Need::ActAsPatient, true),
+            (&own, Need::ClinicalWrite, false),
+            (&team, Need::Read(CheckIns), true),
+            (&team, Need::ClinicalWrite, true),
+            (&team, Need::ActAsPatient, false),
+            (&admin, Need::Identity, true),
+            (&admin, Need::CareTeam, true),
+            (&admin, Need::Read(Taper), false),
+            (&admin, Need::Administer, true),
+            (&taper_consent, Need::Identity, true),
+            (&taper_consent, Need::Read(Taper), true),
+            (&taper_consent, Need::Read(Symptoms), false),
+            (&taper_consent, Need::CareTeam, false),
+            (&taper_consent, Need::ClinicalWrite, false),
+        ];
+        for (relationship, need, allowed) in cases {
+            assert_eq!(
+                relationship.allows(need),
+                allowed,
+                "{relationship:?} {need:?}"
+            );
+        }
+    }
+}

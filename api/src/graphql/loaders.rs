@@ -1,0 +1,87 @@
+//! Per-request DataLoaders: one per relation, so a list of N items resolves
+//! a related record in one query, not N.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{auth::Role, db::Database, error::ApiError};
+
+/// Users by id.
+pub struct UserLoader(pub Database);
+
+impl Loader<Uuid> for UserLoader {
+    type Value = entity::users::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = entity::users::Entity::find()
+            .filter(entity::users::Column::Id.is_in(keys.iter().copied()))
+            .all(self.0.conn()?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+/// A user's roles in their organization, by user id.
+pub struct RolesLoader(pub Database);
+
+impl Loader<Uuid> for RolesLoader {
+    type Value = Vec<Role>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = entity::memberships::Entity::find()
+            .filter(entity::memberships::Column::UserId.is_in(keys.iter().copied()))
+            .all(self.0.conn()?)
+            .await
+            .map_err(ApiError::from)?;
+        let mut roles: HashMap<Uuid, Vec<Role>> = HashMap::new();
+        for membership in rows {
+            if let Some(role) = Role::parse(&membership.role) {
+                roles.entry(membership.user_id).or_default().push(role);
+            }
+        }
+        for list in roles.values_mut() {
+            list.sort();
+        }
+        Ok(roles)
+    }
+}
+
+/// Organizations by id.
+pub struct OrganizationLoader(pub Database);
+
+impl Loader<Uuid> for OrganizationLoader {
+    type Value = entity::organizations::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = entity::organizations::Entity::find()
+            .filter(entity::organizations::Column::Id.is_in(keys.iter().copied()))
+            .all(self.0.conn()?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|o| (o.id, o)).collect())
+    }
+}
+
+/// The loaders of one request (or one WebSocket connection).
+pub struct Loaders {
+    pub users: DataLoader<UserLoader>,
+    pub roles: DataLoader<RolesLoader>,
+    pub organizations: DataLoader<OrganizationLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &Database) -> Self {
+        Self {
+            users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
+            roles: DataLoader::new(RolesLoader(db.clone()), tokio::spawn),
+            organizations: DataLoader::new(OrganizationLoader(db.clone()), tokio::spawn),
+        }
+    }
+}

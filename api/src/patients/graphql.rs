@@ -1,0 +1,335 @@
+//! GraphQL surface of patients and care teams.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, connection::Connection};
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use entity::{care_team_members, consents, memberships, patients};
+
+use crate::{
+    accounts::graphql::User,
+    audit::{self, AuditEvent},
+    auth::Role,
+    authz::{self, ConsentCategory, Need, Relationship},
+    error::{ApiError, ApiResult},
+    graphql::{ContextExt, pagination},
+};
+
+/// A patient's record, as one caller may see it.
+pub struct Patient {
+    pub model: patients::Model,
+    /// How the viewer stands to this patient (decides what resolves).
+    pub relationship: Relationship,
+}
+
+impl Patient {
+    /// The caller's own record.
+    pub fn own(model: patients::Model) -> Self {
+        Self {
+            model,
+            relationship: Relationship {
+                own: true,
+                ..Relationship::default()
+            },
+        }
+    }
+}
+
+#[Object]
+impl Patient {
+    async fn id(&self) -> Uuid {
+        self.model.id
+    }
+
+    /// The patient's account (identity fields).
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let model = ctx
+            .loaders()?
+            .users
+            .load_one(self.model.user_id)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("patient without a user")))?;
+        Ok(User::new(model))
+    }
+
+    /// Clinicians on the care team. Visible to the patient, the care team
+    /// and admins; empty for consent holders.
+    async fn care_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<User>> {
+        if !self.relationship.allows(Need::CareTeam) {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = care_team_members::Entity::find()
+            .select_only()
+            .column(care_team_members::Column::ClinicianUserId)
+            .filter(care_team_members::Column::PatientId.eq(self.model.id))
+            .order_by_asc(care_team_members::Column::CreatedAt)
+            .into_tuple()
+            .all(ctx.db()?)
+            .await
+            .map_err(ApiError::from)?;
+        let users = ctx.loaders()?.users.load_many(ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| users.get(id).cloned().map(User::new))
+            .collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct AssignCareTeamMemberInput {
+    pub patient_id: Uuid,
+    /// A user id of a clinician of the same organization.
+    pub clinician_id: Uuid,
+}
+
+#[derive(SimpleObject)]
+pub struct AssignCareTeamMemberPayload {
+    pub patient: Patient,
+}
+
+#[derive(SimpleObject)]
+pub struct RemoveCareTeamMemberPayload {
+    pub patient: Patient,
+}
+
+#[derive(Default)]
+pub struct PatientsQuery;
+
+#[Object]
+impl PatientsQuery {
+    /// One patient, if the caller may see them (else `NOT_FOUND`).
+    async fn patient(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Patient> {
+        let principal = ctx.principal().await?;
+        let (model, relationship) = authz::authorize_patient(
+            ctx.db()?,
+            principal,
+            ctx.request_id(),
+            id,
+            Need::Identity,
+            "patient.read",
+        )
+        .await?;
+        Ok(Patient {
+            model,
+            relationship,
+        })
+    }
+
+    /// The patients the caller may see: their own record, their care team's
+    /// patients, those who consented to them, or (admins) the organization's.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn patients(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Patient>> {
+        Ok(list_patients(ctx, first, after).await?)
+    }
+}
+
+async fn list_patients(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Connection<String, Patient>> {
+    let principal = ctx.principal().await?;
+    let db = ctx.db()?;
+    let page = pagination::page(
+        first,
+        after.as_deref(),
+        ctx.app().config.limits.max_page_size,
+    )?;
+    let mut query = patients::Entity::find().filter(authz::visible_patients(principal));
+    if let Some(after) = page.after {
+        query = query.filter(patients::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(patients::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+
+    // The viewer's relationship to each patient on the page, in two queries.
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+    let on_team: HashSet<Uuid> = if principal.has_role(Role::Clinician) {
+        authz::policy::care_teams(db, &ids)
+            .await?
+            .into_iter()
+            .filter(|(_, clinician)| *clinician == principal.user_id)
+            .map(|(patient, _)| patient)
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let mut consented: HashMap<Uuid, BTreeSet<ConsentCategory>> = HashMap::new();
+    if !ids.is_empty() {
+        let now = Utc::now();
+        for consent in consents::Entity::find()
+            .filter(consents::Column::PatientId.is_in(ids.iter().copied()))
+            .filter(consents::Column::GranteeUserId.eq(principal.user_id))
+            .filter(consents::Column::RevokedAt.is_null())
+            .filter(consents::Column::ExpiresAt.gt(now))
+            .all(db)
+            .await?
+        {
+            consented
+                .entry(consent.patient_id)
+                .or_default()
+                .extend(ConsentCategory::decode(&consent.categories));
+        }
+    }
+    let admin = principal.has_role(Role::Admin);
+    let items: Vec<(Uuid, Patient)> = rows
+        .into_iter()
+        .map(|model| {
+            let relationship = Relationship {
+                own: model.user_id == principal.user_id,
+                care_team: on_team.contains(&model.id),
+                admin,
+                consented: consented.remove(&model.id).unwrap_or_default(),
+            };
+            (
+                model.id,
+                Patient {
+                    model,
+                    relationship,
+                },
+            )
+        })
+        .collect();
+
+    let shown = items.iter().take(page.first as usize);
+    audit::record_many(
+        db,
+        ctx.request_id(),
+        shown.map(|(id, _)| {
+            AuditEvent::by(
+                principal,
+                "patient.list",
+                "Patient",
+                Some(*id),
+                Some(*id),
+                true,
+            )
+        }),
+    )
+    .await?;
+    Ok(pagination::connection(items, page))
+}
+
+#[derive(Default)]
+pub struct PatientsMutation;
+
+#[Object]
+impl PatientsMutation {
+    /// Put a clinician on a patient's care team (admins). Idempotent.
+    async fn assign_care_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignCareTeamMemberInput,
+    ) -> async_graphql::Result<AssignCareTeamMemberPayload> {
+        let patient = change_care_team(ctx, &input, true).await?;
+        Ok(AssignCareTeamMemberPayload { patient })
+    }
+
+    /// Take a clinician off a patient's care team (admins).
+    async fn remove_care_team_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignCareTeamMemberInput,
+    ) -> async_graphql::Result<RemoveCareTeamMemberPayload> {
+        let patient = change_care_team(ctx, &input, false).await?;
+        Ok(RemoveCareTeamMemberPayload { patient })
+    }
+}
+
+async fn change_care_team(
+    ctx: &Context<'_>,
+    input: &AssignCareTeamMemberInput,
+    assign: bool,
+) -> ApiResult<Patient> {
+    let principal = ctx.principal().await?;
+    let db = ctx.db()?;
+    let action = if assign {
+        "careTeam.assign"
+    } else {
+        "careTeam.remove"
+    };
+    if let Err(err) = authz::require_role(principal, &[Role::Admin]) {
+        audit::record(
+            db,
+            ctx.request_id(),
+            AuditEvent::by(
+                principal,
+                action,
+                "Patient",
+                Some(input.patient_id),
+                None,
+                false,
+            ),
+        )
+        .await?;
+        return Err(err);
+    }
+    // Decided (and audited) outside the write's transaction, so a denial is
+    // recorded even though nothing is written.
+    let (model, relationship) = authz::authorize_patient(
+        db,
+        principal,
+        ctx.request_id(),
+        input.patient_id,
+        Need::Administer,
+        action,
+    )
+    .await?;
+    let is_clinician = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(input.clinician_id))
+        .filter(memberships::Column::OrganizationId.eq(principal.organization_id))
+        .filter(memberships::Column::Role.eq(Role::Clinician.as_str()))
+        .one(db)
+        .await?
+        .is_some();
+    if !is_clinician {
+        return Err(ApiError::bad_input(
+            "clinicianId",
+            "clinicianId is not a clinician of this organization",
+        ));
+    }
+    let txn = db.begin().await?;
+    if assign {
+        care_team_members::Entity::insert(care_team_members::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(principal.organization_id),
+            patient_id: Set(model.id),
+            clinician_user_id: Set(input.clinician_id),
+            created_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                care_team_members::Column::PatientId,
+                care_team_members::Column::ClinicianUserId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    } else {
+        care_team_members::Entity::delete_many()
+            .filter(care_team_members::Column::PatientId.eq(model.id))
+            .filter(care_team_members::Column::ClinicianUserId.eq(input.clinician_id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(Patient {
+        model,
+        relationship,
+    })
+}

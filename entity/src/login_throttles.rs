@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+/// Consecutive failed sign-ins for one email address.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "login_throttles")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub email_key: String,
+    pub failures: i32,
+    pub locked_until: Option<DateTimeUtc>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
