@@ -14,6 +14,8 @@
 //! - `audit/`: the append-only audit trail, written and read.
 //! - `accounts/`: users, organizations, invitations, validation.
 //! - `patients/`: patient records, care teams, consents.
+//! - `tapering/`: medication catalog, regimens, taper plans, dose logs.
+//! - `idempotency`: safe retries of creates from phones.
 //!
 //! `app` builds the router for a state; `Application` binds it to a port and
 //! runs it with graceful shutdown (used by `main` and by the test suite).
@@ -27,7 +29,9 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod idempotency;
 pub mod patients;
+pub mod tapering;
 pub mod telemetry;
 
 use std::{net::SocketAddr, sync::Arc};

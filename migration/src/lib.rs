@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts;
 mod m20261123_000002_patients_and_access;
+mod m20261123_000003_tapering;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_patients_and_access::Migration),
+            Box::new(m20261123_000003_tapering::Migration),
         ]
     }
 }

@@ -14,4 +14,5 @@ mod limits;
 mod operations;
 mod outage;
 mod sessions;
+mod tapering;
 mod websocket;

@@ -45,8 +45,11 @@ pub enum Need {
     Identity,
     /// The care team's membership.
     CareTeam,
-    /// One category of the record, to read.
+    /// One category of the record, to read (consent holders included).
     Read(ConsentCategory),
+    /// The detailed clinical record (dose logs, orders): the patient and the
+    /// care team only, never consent holders.
+    CareRecord,
     /// To write the clinical record (care-team clinicians).
     ClinicalWrite,
     /// To act as the patient (consents, agreeing to a plan, logging a dose).
@@ -65,6 +68,7 @@ impl Relationship {
             Need::Read(category) => {
                 self.own || self.care_team || self.consented.contains(&category)
             }
+            Need::CareRecord => self.own || self.care_team,
             Need::ClinicalWrite => self.care_team,
             Need::ActAsPatient => self.own,
             Need::Administer => self.admin,
@@ -279,6 +283,10 @@ mod tests {
             (&taper_consent, Need::Read(Symptoms), false),
             (&taper_consent, Need::CareTeam, false),
             (&taper_consent, Need::ClinicalWrite, false),
+            (&taper_consent, Need::CareRecord, false),
+            (&own, Need::CareRecord, true),
+            (&team, Need::CareRecord, true),
+            (&admin, Need::CareRecord, false),
         ];
         for (relationship, need, allowed) in cases {
             assert_eq!(

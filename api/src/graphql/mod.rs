@@ -6,6 +6,7 @@ pub mod limits;
 pub mod loaders;
 pub mod outcome;
 pub mod pagination;
+pub mod scalars;
 
 use std::time::Duration;
 
@@ -26,10 +27,22 @@ use crate::{
         consents::{ConsentsMutation, ConsentsQuery},
         graphql::{PatientsMutation, PatientsQuery},
     },
+    tapering::{
+        catalog::CatalogQuery,
+        doses::DosesMutation,
+        graphql::{RegimenMutation, TaperingMutation, TaperingQuery},
+    },
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountsQuery, PatientsQuery, ConsentsQuery, AuditQuery);
+pub struct Query(
+    AccountsQuery,
+    PatientsQuery,
+    ConsentsQuery,
+    AuditQuery,
+    CatalogQuery,
+    TaperingQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -37,6 +50,9 @@ pub struct Mutation(
     AccountsMutation,
     PatientsMutation,
     ConsentsMutation,
+    TaperingMutation,
+    RegimenMutation,
+    DosesMutation,
 );
 
 #[derive(MergedSubscription, Default)]

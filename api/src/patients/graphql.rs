@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, connection::Connection};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
@@ -17,7 +17,8 @@ use crate::{
     auth::Role,
     authz::{self, ConsentCategory, Need, Relationship},
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination},
+    graphql::{ContextExt, pagination, scalars::Date},
+    tapering,
 };
 
 /// A patient's record, as one caller may see it.
@@ -77,6 +78,113 @@ impl Patient {
             .iter()
             .filter_map(|id| users.get(id).cloned().map(User::new))
             .collect())
+    }
+
+    /// Daily MME of the current regimen (CDC 2022 factors; buprenorphine
+    /// excluded). Null without an opioid order.
+    async fn daily_mme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        self.gate(ctx, Need::Read(ConsentCategory::Taper), "patient.dailyMme")
+            .await?;
+        let db = ctx.db()?;
+        let today = tapering::lifecycle::today_in(
+            &tapering::graphql::patient_timezone(db, &self.model).await?,
+            Utc::now(),
+        );
+        Ok(tapering::graphql::regimen_daily_mme(db, self.model.id, today).await?)
+    }
+
+    /// The opioid orders, current and past (the patient and care team).
+    async fn medication_orders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<tapering::graphql::MedicationOrder>> {
+        self.gate(ctx, Need::CareRecord, "patient.medicationOrders")
+            .await?;
+        Ok(tapering::graphql::medication_orders(ctx.db()?, self.model.id).await?)
+    }
+
+    /// When naloxone was last offered (the patient and care team).
+    async fn naloxone_offered_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        self.gate(ctx, Need::CareRecord, "patient.naloxone").await?;
+        Ok(tapering::graphql::last_naloxone_offer(ctx.db()?, self.model.id).await?)
+    }
+
+    /// The plan in effect (active or paused), with today's step and dose.
+    async fn current_taper_plan(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<tapering::graphql::TaperPlan>> {
+        self.gate(ctx, Need::Read(ConsentCategory::Taper), "patient.taper")
+            .await?;
+        Ok(tapering::graphql::patient_fields::current_plan(ctx, self).await?)
+    }
+
+    /// Every plan version, newest first.
+    async fn taper_plans(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<tapering::graphql::TaperPlan>> {
+        self.gate(ctx, Need::Read(ConsentCategory::Taper), "patient.taper")
+            .await?;
+        Ok(tapering::graphql::patient_fields::all_plans(ctx, self).await?)
+    }
+
+    /// Logged doses, oldest first; `updatedSince` for incremental sync.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn dose_logs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        updated_since: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Connection<String, tapering::doses::DoseLog>> {
+        self.gate(ctx, Need::CareRecord, "patient.doseLogs").await?;
+        Ok(tapering::doses::dose_logs(ctx, self.model.id, first, after, updated_since).await?)
+    }
+
+    /// Taken versus scheduled, day by day (patient's time zone), for one
+    /// medication (the current plan's when not given).
+    async fn dose_adherence(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        medication_id: Option<Uuid>,
+    ) -> async_graphql::Result<Vec<tapering::doses::DoseAdherenceDay>> {
+        self.gate(ctx, Need::CareRecord, "patient.adherence")
+            .await?;
+        Ok(tapering::doses::adherence_days(ctx, self, medication_id, from.0, to.0).await?)
+    }
+}
+
+impl Patient {
+    /// Checks the viewer may read one part of the record, and audits it.
+    /// A visible patient with a part the viewer may not read: `FORBIDDEN`.
+    async fn gate(&self, ctx: &Context<'_>, need: Need, action: &'static str) -> ApiResult<()> {
+        let allowed = self.relationship.allows(need);
+        if let Ok(principal) = ctx.principal().await {
+            audit::record(
+                ctx.db()?,
+                ctx.request_id(),
+                AuditEvent::by(
+                    principal,
+                    action,
+                    "Patient",
+                    Some(self.model.id),
+                    Some(self.model.id),
+                    allowed,
+                ),
+            )
+            .await?;
+        }
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 }
 

@@ -1,0 +1,66 @@
+//! Shared by the benchmarks: latency recording and reporting. Benchmarks
+//! print figures; they assert nothing about time.
+
+use std::time::{Duration, Instant};
+
+/// Latencies of one kind of request.
+#[derive(Default)]
+pub struct Samples {
+    pub latencies: Vec<Duration>,
+    pub errors: usize,
+}
+
+impl Samples {
+    pub fn merge(&mut self, other: Samples) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+    }
+
+    pub fn percentile(&mut self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        self.latencies.sort();
+        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[index]
+    }
+
+    /// One line: count, throughput, p50, p99, errors.
+    pub fn report(&mut self, name: &str, elapsed: Duration) {
+        let count = self.latencies.len();
+        println!(
+            "{name:<44} {count:>7} req  {:>9.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
+            count as f64 / elapsed.as_secs_f64(),
+            self.percentile(0.50).as_secs_f64() * 1000.0,
+            self.percentile(0.99).as_secs_f64() * 1000.0,
+            self.errors,
+        );
+    }
+}
+
+/// Runs `request` in a loop until `deadline`, recording each latency.
+pub async fn run_until<F, Fut>(deadline: Instant, mut request: F) -> Samples
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let mut samples = Samples::default();
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let ok = request().await;
+        samples.latencies.push(started.elapsed());
+        if !ok {
+            samples.errors += 1;
+        }
+    }
+    samples
+}
+
+pub fn seconds_from_env(name: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
+}
