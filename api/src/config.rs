@@ -69,6 +69,8 @@ pub struct Config {
     /// Auth mutations (login, refresh, accept invitation, change password)
     /// allowed per client address per minute.
     pub auth_rate_per_minute: u32,
+    /// Answer each GraphQL request with `x-sql-statements` (tests, benchmarks).
+    pub expose_sql_statements: bool,
     pub limits: Limits,
 }
 
@@ -205,6 +207,12 @@ impl Config {
         )?
         .unwrap_or(300) as u32;
 
+        let expose_sql_statements = parse_bool(
+            get("STEPDOWN_EXPOSE_SQL_STATEMENTS"),
+            "STEPDOWN_EXPOSE_SQL_STATEMENTS",
+        )?
+        .unwrap_or(false);
+
         let d = Limits::default();
         let limits = Limits {
             max_body_bytes: parse_num(
@@ -267,6 +275,7 @@ impl Config {
             db_max_connections,
             db_min_connections,
             auth_rate_per_minute,
+            expose_sql_statements,
             limits,
         })
     }

@@ -10,7 +10,7 @@ use std::{
     str::FromStr,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -29,6 +29,26 @@ use crate::{
     config::Config,
     error::{ApiError, ApiResult},
 };
+
+tokio::task_local! {
+    /// Counts the SQL statements a GraphQL request issues (see `counting`).
+    static STATEMENTS: Arc<AtomicUsize>;
+}
+
+/// Runs `work` counting every SQL statement it issues into `counter`
+/// (DataLoader batches included: `Loaders` spawn them in the same scope).
+pub async fn counting<F: Future>(counter: Arc<AtomicUsize>, work: F) -> F::Output {
+    STATEMENTS.scope(counter, work).await
+}
+
+/// The counter of the request this task serves, if any.
+pub fn current_counter() -> Option<Arc<AtomicUsize>> {
+    STATEMENTS.try_with(Arc::clone).ok()
+}
+
+fn count_statement(_: &sea_orm::metric::Info<'_>) {
+    let _ = STATEMENTS.try_with(|counter| counter.fetch_add(1, Ordering::Relaxed));
+}
 
 /// `application_name` of the server's PostgreSQL connections (operators and
 /// tests find them by it).
@@ -116,6 +136,8 @@ impl Database {
                 Pool::Postgres(pool),
             )
         };
+        let mut conn = conn;
+        conn.set_metric_callback(count_statement);
         Ok(Self {
             conn,
             pool,

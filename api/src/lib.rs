@@ -15,6 +15,8 @@
 //! - `accounts/`: users, organizations, invitations, validation.
 //! - `patients/`: patient records, care teams, consents.
 //! - `tapering/`: medication catalog, regimens, taper plans, dose logs.
+//! - `monitoring/`: check-ins, withdrawal scales, alerts, notifications,
+//!   trends, the clinician's overview.
 //! - `idempotency`: safe retries of creates from phones.
 //!
 //! `app` builds the router for a state; `Application` binds it to a port and
@@ -30,6 +32,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod idempotency;
+pub mod monitoring;
 pub mod patients;
 pub mod tapering;
 pub mod telemetry;
@@ -50,6 +53,8 @@ pub struct AppContextInner {
     pub tokens: auth::TokenService,
     pub passwords: auth::passwords::PasswordHasherPool,
     pub auth_limiter: auth::rate_limit::AuthRateLimiter,
+    /// Live notifications and alerts for subscribers.
+    pub hub: monitoring::hub::NotificationHub,
     pub metrics: Metrics,
 }
 
@@ -70,6 +75,7 @@ impl AppContext {
             tokens,
             passwords: auth::passwords::PasswordHasherPool::default(),
             auth_limiter,
+            hub: monitoring::hub::NotificationHub::default(),
             metrics: Metrics::default(),
         }))
     }

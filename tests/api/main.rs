@@ -11,6 +11,7 @@ mod authz_matrix;
 mod deployment;
 mod graphql_http;
 mod limits;
+mod monitoring;
 mod operations;
 mod outage;
 mod sessions;

@@ -35,7 +35,7 @@ async fn bench() {
     let phase = seconds_from_env("BENCH_SECONDS", 5);
     let app = spawn_app_with(Options {
         vars: vec![
-            ("STEPDOWN_AUTH_RATE_PER_MINUTE", "100000000".into()),
+            ("STEPDOWN_AUTH_RATE_PER_MINUTE", "1000000".into()),
             ("STEPDOWN_DB_MAX_CONNECTIONS", "16".into()),
         ],
         ..Default::default()

@@ -79,9 +79,20 @@ pub struct Loaders {
 impl Loaders {
     pub fn new(db: &Database) -> Self {
         Self {
-            users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
-            roles: DataLoader::new(RolesLoader(db.clone()), tokio::spawn),
-            organizations: DataLoader::new(OrganizationLoader(db.clone()), tokio::spawn),
+            users: DataLoader::new(UserLoader(db.clone()), spawn_counted),
+            roles: DataLoader::new(RolesLoader(db.clone()), spawn_counted),
+            organizations: DataLoader::new(OrganizationLoader(db.clone()), spawn_counted),
         }
+    }
+}
+
+/// Spawns a batch load inside the current request's statement count.
+fn spawn_counted<F>(work: F) -> tokio::task::JoinHandle<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    match crate::db::current_counter() {
+        Some(counter) => tokio::spawn(crate::db::counting(counter, work)),
+        None => tokio::spawn(work),
     }
 }

@@ -23,6 +23,7 @@ use crate::{
     audit::graphql::AuditQuery,
     auth::graphql::AuthMutation,
     error::ApiError,
+    monitoring::graphql::{MonitoringMutation, MonitoringQuery, MonitoringSubscription},
     patients::{
         consents::{ConsentsMutation, ConsentsQuery},
         graphql::{PatientsMutation, PatientsQuery},
@@ -42,6 +43,7 @@ pub struct Query(
     AuditQuery,
     CatalogQuery,
     TaperingQuery,
+    MonitoringQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,10 +55,11 @@ pub struct Mutation(
     TaperingMutation,
     RegimenMutation,
     DosesMutation,
+    MonitoringMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(SystemSubscription);
+pub struct Subscription(SystemSubscription, MonitoringSubscription);
 
 pub type StepdownSchema = Schema<Query, Mutation, Subscription>;
 

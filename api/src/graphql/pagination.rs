@@ -5,7 +5,7 @@
 
 use async_graphql::{
     OutputType,
-    connection::{Connection, Edge},
+    connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields},
 };
 use base64::Engine;
 use uuid::Uuid;
@@ -67,6 +67,51 @@ pub fn connection<T: OutputType>(mut rows: Vec<(Uuid, T)>, page: Page) -> Connec
     connection
 }
 
+/// For lists ordered in memory (e.g. by a computed risk): `after` is an
+/// opaque position. Returns `(first, offset)`.
+pub fn offset_page(first: Option<i32>, after: Option<&str>, max: u64) -> ApiResult<(u64, u64)> {
+    let first = page(first, None, max)?.first;
+    let offset = match after {
+        None => 0,
+        Some(cursor) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("at:").and_then(|n| n.parse::<u64>().ok()))
+            .map(|n| n + 1)
+            .ok_or_else(|| ApiError::bad_input("after", "after is not a cursor from this list"))?,
+    };
+    Ok((first, offset))
+}
+
+pub fn encode_offset(position: u64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("at:{position}"))
+}
+
+/// A connection over an in-memory ordered list, from `offset`.
+pub fn offset_connection<T, N, E>(
+    items: Vec<T>,
+    first: u64,
+    offset: u64,
+) -> Connection<String, T, EmptyFields, EmptyFields, N, E>
+where
+    T: OutputType,
+    N: ConnectionNameType,
+    E: EdgeNameType,
+{
+    let total = items.len() as u64;
+    let mut connection = Connection::new(offset > 0, offset + first < total);
+    connection.edges.extend(
+        items
+            .into_iter()
+            .enumerate()
+            .skip(offset as usize)
+            .take(first as usize)
+            .map(|(i, node)| Edge::new(encode_offset(i as u64), node)),
+    );
+    connection
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +134,17 @@ mod tests {
             page(None, Some("garbage!"), 100),
             Err(ApiError::BadInput { field: Some(f), .. }) if f == "after"
         ));
+    }
+
+    #[test]
+    fn offset_cursors_continue_after_the_last_edge() {
+        assert_eq!(offset_page(Some(5), None, 100).unwrap(), (5, 0));
+        assert_eq!(
+            offset_page(Some(5), Some(&encode_offset(4)), 100).unwrap(),
+            (5, 5)
+        );
+        let c: Connection<String, i32> = offset_connection((0..12).collect(), 5, 10);
+        assert_eq!(c.edges.len(), 2);
+        assert!(!c.has_next_page && c.has_previous_page);
     }
 }

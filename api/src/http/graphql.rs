@@ -12,7 +12,15 @@
 //!   for request errors (unparsable, invalid, over a limit); `application/json`
 //!   (also `*/*` and no header) gets 200 with `errors`.
 
-use std::{net::SocketAddr, panic::AssertUnwindSafe, time::Instant};
+use std::{
+    net::SocketAddr,
+    panic::AssertUnwindSafe,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Instant,
+};
 
 use async_graphql::{
     ErrorExtensions, Response as GqlResponse, ServerError, Variables, parser::types::OperationType,
@@ -263,16 +271,23 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
                 }
             }
             let mut responses = Vec::with_capacity(params.len());
+            let mut statements = 0;
             // In order: a batch's mutations must not race each other.
             for p in params {
-                responses.push(execute(&state, &caller, p).await);
+                let (response, executed, count) = execute(&state, &caller, p).await;
+                statements += count;
+                responses.push((response, executed));
             }
-            respond(format, responses, true)
+            with_statement_count(&state, respond(format, responses, true), statements)
         }
         value => match params_from_json(value) {
             Ok(params) => {
-                let (response, executed) = execute(&state, &caller, params).await;
-                respond(format, vec![(response, executed)], false)
+                let (response, executed, statements) = execute(&state, &caller, params).await;
+                with_statement_count(
+                    &state,
+                    respond(format, vec![(response, executed)], false),
+                    statements,
+                )
             }
             Err(message) => request_error(StatusCode::BAD_REQUEST, format, &message),
         },
@@ -328,8 +343,12 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let (response, executed) = execute(&state, &caller, params).await;
-    respond(format, vec![(response, executed)], false)
+    let (response, executed, statements) = execute(&state, &caller, params).await;
+    with_statement_count(
+        &state,
+        respond(format, vec![(response, executed)], false),
+        statements,
+    )
 }
 
 /// Who sent the request, read once per HTTP request.
@@ -363,9 +382,9 @@ impl Caller {
 }
 
 /// Runs one GraphQL request with the document limits, the time limit and a
-/// panic guard. Returns the response and whether execution began (false for
-/// request errors).
-async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlResponse, bool) {
+/// panic guard. Returns the response, whether execution began (false for
+/// request errors), and how many SQL statements it issued.
+async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlResponse, bool, usize) {
     let started = Instant::now();
     let limits = &state.ctx.config.limits;
     let mut request = async_graphql::Request::new(params.query);
@@ -394,8 +413,8 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
                 state
                     .ctx
                     .metrics
-                    .record(None, Outcome::Rejected, started.elapsed());
-                return (with_codes(response), false);
+                    .record(None, Outcome::Rejected, started.elapsed(), 0);
+                return (with_codes(response), false, 0);
             }
             limits::operation_name(doc, params.operation_name.as_deref())
         }
@@ -403,8 +422,8 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
             state
                 .ctx
                 .metrics
-                .record(None, Outcome::Rejected, started.elapsed());
-            return (with_codes(GqlResponse::from_errors(vec![err])), false);
+                .record(None, Outcome::Rejected, started.elapsed(), 0);
+            return (with_codes(GqlResponse::from_errors(vec![err])), false, 0);
         }
     };
 
@@ -417,7 +436,11 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
             caller.client_ip,
             caller.credentials.clone(),
         ));
-    let run = AssertUnwindSafe(state.schema.execute(request)).catch_unwind();
+    let statements = Arc::new(AtomicUsize::new(0));
+    let run = crate::db::counting(
+        statements.clone(),
+        AssertUnwindSafe(state.schema.execute(request)).catch_unwind(),
+    );
     let (response, outcome) = match tokio::time::timeout(limits.request_timeout, run).await {
         Ok(Ok(response)) => {
             let outcome = if !marker.executed() {
@@ -458,14 +481,17 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
             )
         }
     };
-    state
-        .ctx
-        .metrics
-        .record(operation_name.as_deref(), outcome, started.elapsed());
+    let statements = statements.load(Ordering::Relaxed);
+    state.ctx.metrics.record(
+        operation_name.as_deref(),
+        outcome,
+        started.elapsed(),
+        statements,
+    );
     // A timeout or panic happened during execution: a server failure, not a
     // request error.
     let executed = marker.executed() || matches!(outcome, Outcome::Timeout | Outcome::Internal);
-    (response, executed)
+    (response, executed, statements)
 }
 
 fn coded_error(message: &str, code: ErrorCode) -> GqlResponse {
@@ -526,6 +552,16 @@ fn respond(format: Format, mut batch: Vec<(GqlResponse, bool)>, batched: bool) -
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
     http
+}
+
+/// Adds `x-sql-statements` when enabled (tests and benchmarks read it).
+fn with_statement_count(state: &AppState, mut response: Response, statements: usize) -> Response {
+    if state.ctx.config.expose_sql_statements
+        && let Ok(value) = HeaderValue::from_str(&statements.to_string())
+    {
+        response.headers_mut().insert("x-sql-statements", value);
+    }
+    response
 }
 
 /// 500 for `INTERNAL`, 503 for `UNAVAILABLE`, when the whole result failed.

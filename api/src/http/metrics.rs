@@ -70,9 +70,15 @@ struct MetricsInner {
     registry: Registry,
     requests: Family<OperationLabels, Counter>,
     latency: Family<OperationLabels, Histogram>,
+    statements: Family<OperationLabels, Histogram>,
     pool_connections: Family<PoolLabels, Gauge>,
     database_ready: Gauge,
     seen_operations: Mutex<HashSet<String>>,
+}
+
+fn statement_histogram() -> Histogram {
+    // 1 … 512 statements.
+    Histogram::new(exponential_buckets(1.0, 2.0, 10))
 }
 
 fn latency_histogram() -> Histogram {
@@ -87,6 +93,9 @@ impl Default for Metrics {
         let latency = Family::<OperationLabels, Histogram>::new_with_constructor(
             latency_histogram as fn() -> Histogram,
         );
+        let statements = Family::<OperationLabels, Histogram>::new_with_constructor(
+            statement_histogram as fn() -> Histogram,
+        );
         let pool_connections = Family::<PoolLabels, Gauge>::default();
         let database_ready = Gauge::default();
         registry.register(
@@ -98,6 +107,11 @@ impl Default for Metrics {
             "graphql_request_duration_seconds",
             "GraphQL operation latency by operation name and outcome",
             latency.clone(),
+        );
+        registry.register(
+            "graphql_sql_statements",
+            "SQL statements issued per GraphQL operation",
+            statements.clone(),
         );
         registry.register(
             "db_pool_connections",
@@ -113,6 +127,7 @@ impl Default for Metrics {
             registry,
             requests,
             latency,
+            statements,
             pool_connections,
             database_ready,
             seen_operations: Mutex::new(HashSet::new()),
@@ -121,7 +136,13 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn record(&self, operation: Option<&str>, outcome: Outcome, elapsed: Duration) {
+    pub fn record(
+        &self,
+        operation: Option<&str>,
+        outcome: Outcome,
+        elapsed: Duration,
+        statements: usize,
+    ) {
         let labels = OperationLabels {
             operation: self.operation_label(operation),
             outcome: outcome.as_str().to_owned(),
@@ -131,6 +152,10 @@ impl Metrics {
             .latency
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+        self.0
+            .statements
+            .get_or_create(&labels)
+            .observe(statements as f64);
     }
 
     fn operation_label(&self, operation: Option<&str>) -> String {

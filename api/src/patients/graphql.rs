@@ -18,7 +18,7 @@ use crate::{
     authz::{self, ConsentCategory, Need, Relationship},
     error::{ApiError, ApiResult},
     graphql::{ContextExt, pagination, scalars::Date},
-    tapering,
+    monitoring, tapering,
 };
 
 /// A patient's record, as one caller may see it.
@@ -157,6 +157,64 @@ impl Patient {
         self.gate(ctx, Need::CareRecord, "patient.adherence")
             .await?;
         Ok(tapering::doses::adherence_days(ctx, self, medication_id, from.0, to.0).await?)
+    }
+    /// Check-ins, oldest first; `updatedSince` for incremental sync (the
+    /// patient, the care team, `CHECK_INS` consent holders).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn check_ins(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        updated_since: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Connection<String, monitoring::check_ins::CheckIn>> {
+        self.gate(
+            ctx,
+            Need::Read(ConsentCategory::CheckIns),
+            "patient.checkIns",
+        )
+        .await?;
+        Ok(
+            monitoring::check_ins::list_for_patient(
+                ctx,
+                self.model.id,
+                first,
+                after,
+                updated_since,
+            )
+            .await?,
+        )
+    }
+
+    /// COWS and SOWS assessments, newest first (the patient, the care team,
+    /// `SYMPTOMS` consent holders).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn withdrawal_assessments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, monitoring::assessments::WithdrawalAssessment>>
+    {
+        self.gate(
+            ctx,
+            Need::Read(ConsentCategory::Symptoms),
+            "patient.assessments",
+        )
+        .await?;
+        Ok(monitoring::assessments::list_for_patient(ctx, self.model.id, first, after).await?)
+    }
+
+    /// A daily series for charts, in the patient's time zone (the patient
+    /// and the care team).
+    async fn trends(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+    ) -> async_graphql::Result<Vec<monitoring::trends::TrendDay>> {
+        self.gate(ctx, Need::CareRecord, "patient.trends").await?;
+        Ok(monitoring::trends::for_patient(ctx, &self.model, from.0, to.0).await?)
     }
 }
 

@@ -260,7 +260,18 @@ async fn log_dose(ctx: &Context<'_>, input: LogDoseInput) -> ApiResult<DoseLog> 
         ),
     )
     .await?;
+    let events = crate::monitoring::alerts::after_dose(
+        &txn,
+        &patient,
+        taken_on,
+        already + input.amount,
+        scheduled,
+        log.id,
+        now,
+    )
+    .await?;
     txn.commit().await?;
+    ctx.app().hub.publish(events);
     Ok(DoseLog(log))
 }
 

@@ -555,7 +555,9 @@ async fn activate(ctx: &Context<'_>, input: TaperPlanRef) -> ApiResult<TaperPlan
         now,
     )
     .await?;
+    let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
     txn.commit().await?;
+    ctx.app().hub.publish(events);
     view(
         db,
         PlanRecord {
@@ -639,7 +641,9 @@ async fn resume(ctx: &Context<'_>, input: TaperPlanRef) -> ApiResult<TaperPlan> 
     .await?;
     plans::save_steps(&txn, plan.id, &steps).await?;
     plans::record_event(&txn, plan.id, "RESUMED", Some(principal.user_id), None, now).await?;
+    let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
     txn.commit().await?;
+    ctx.app().hub.publish(events);
     view(db, PlanRecord { plan, steps }, patient, relationship).await
 }
 
@@ -1043,6 +1047,7 @@ impl RegimenMutation {
             );
         }
         let now = Utc::now();
+        let txn = db.begin().await.map_err(ApiError::from)?;
         let order = medication_orders::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(patient.organization_id),
@@ -1056,9 +1061,12 @@ impl RegimenMutation {
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(db)
+        .insert(&txn)
         .await
         .map_err(ApiError::from)?;
+        let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
+        txn.commit().await.map_err(ApiError::from)?;
+        ctx.app().hub.publish(events);
         Ok(AddMedicationOrderPayload {
             order: MedicationOrder(order),
             patient: Patient {
