@@ -3,8 +3,10 @@
 //! Password hashing runs on a bounded pool (cores − 1), so the flood should
 //! move the cheap query's p99 by less than 2×.
 //!
-//!     cargo bench -p stepdown-tests --bench auth
-//!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p stepdown-tests --bench auth
+//! ```sh
+//! cargo bench -p stepdown-tests --bench auth
+//! TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p stepdown-tests --bench auth
+//! ```
 //!
 //! `BENCH_SECONDS` (default 5) sets each phase's length.
 
