@@ -83,6 +83,19 @@ async fn losing_postgres_gives_unavailable_then_recovers() {
     let token = app.mint_token(uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
     let reply = app.graphql("{ me { id } }", json!({}), Some(&token)).await;
     assert_eq!(reply.error_code(), Some("UNAUTHENTICATED"));
+    // An acknowledged write before the outage.
+    let org = app.new_organization("Clinic").await;
+    let patient = app.new_person(org, "Pat", &["PATIENT"]).await;
+    let check_in =
+        "mutation($input: SubmitCheckInInput!) { submitCheckIn(input: $input) { checkIn { id } } }";
+    let acknowledged = app
+        .graphql(
+            check_in,
+            json!({ "input": { "painScore": 3, "idempotencyKey": "before" } }),
+            Some(&patient.token),
+        )
+        .await;
+    let acknowledged_id = acknowledged.ok()["submitCheckIn"]["checkIn"]["id"].clone();
 
     // Cut: refuse new connections and kill the server's open ones.
     let mut admin = app.db.admin().await;
@@ -120,6 +133,16 @@ async fn losing_postgres_gives_unavailable_then_recovers() {
         assert!(!text.contains(leak), "driver text leaked ({leak}): {text}");
     }
 
+    // A write attempted during the outage fails cleanly.
+    let during = app
+        .graphql(
+            check_in,
+            json!({ "input": { "painScore": 5, "idempotencyKey": "during" } }),
+            Some(&patient.token),
+        )
+        .await;
+    assert_eq!(during.error_code(), Some("UNAVAILABLE"), "{}", during.body);
+
     // Back: the server serves again within seconds, without a restart.
     crate::harness::exec(
         &mut admin,
@@ -135,4 +158,29 @@ async fn losing_postgres_gives_unavailable_then_recovers() {
         "{}",
         reply.body
     );
+
+    // The phone retries the failed write twice: it is written once, and the
+    // acknowledged one is still there.
+    for _ in 0..2 {
+        app.graphql(
+            check_in,
+            json!({ "input": { "painScore": 5, "idempotencyKey": "during" } }),
+            Some(&patient.token),
+        )
+        .await
+        .ok();
+    }
+    let list = app
+        .graphql(
+            "{ me { patient { checkIns { edges { node { id painScore } } } } } }",
+            json!({}),
+            Some(&patient.token),
+        )
+        .await;
+    let edges = list.ok()["me"]["patient"]["checkIns"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(edges.len(), 2, "{edges:?}");
+    assert!(edges.iter().any(|e| e["node"]["id"] == acknowledged_id));
 }

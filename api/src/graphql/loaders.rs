@@ -69,11 +69,47 @@ impl Loader<Uuid> for OrganizationLoader {
     }
 }
 
+/// Patient records by id (callers have already been authorized for them).
+pub struct PatientLoader(pub Database);
+
+impl Loader<Uuid> for PatientLoader {
+    type Value = entity::patients::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = entity::patients::Entity::find()
+            .filter(entity::patients::Column::Id.is_in(keys.iter().copied()))
+            .all(self.0.conn()?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+/// Catalog medications by id.
+pub struct MedicationLoader(pub Database);
+
+impl Loader<Uuid> for MedicationLoader {
+    type Value = entity::medications::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = entity::medications::Entity::find()
+            .filter(entity::medications::Column::Id.is_in(keys.iter().copied()))
+            .all(self.0.conn()?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
 /// The loaders of one request (or one WebSocket connection).
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
     pub roles: DataLoader<RolesLoader>,
     pub organizations: DataLoader<OrganizationLoader>,
+    pub patients: DataLoader<PatientLoader>,
+    pub medications: DataLoader<MedicationLoader>,
 }
 
 impl Loaders {
@@ -82,6 +118,8 @@ impl Loaders {
             users: DataLoader::new(UserLoader(db.clone()), spawn_counted),
             roles: DataLoader::new(RolesLoader(db.clone()), spawn_counted),
             organizations: DataLoader::new(OrganizationLoader(db.clone()), spawn_counted),
+            patients: DataLoader::new(PatientLoader(db.clone()), spawn_counted),
+            medications: DataLoader::new(MedicationLoader(db.clone()), spawn_counted),
         }
     }
 }

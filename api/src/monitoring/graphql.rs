@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::{alerts as alert_rows, care_team_members, notifications, patients};
+use entity::{alerts as alert_rows, care_team_members, notifications};
 
 use super::{
     alerts::{ACKNOWLEDGED, OPEN, RESOLVED},
@@ -56,10 +56,11 @@ impl Alert {
         &self.0.kind
     }
     async fn patient(&self, ctx: &Context<'_>) -> async_graphql::Result<Patient> {
-        let model = patients::Entity::find_by_id(self.0.patient_id)
-            .one(ctx.db()?)
-            .await
-            .map_err(ApiError::from)?
+        let model = ctx
+            .loaders()?
+            .patients
+            .load_one(self.0.patient_id)
+            .await?
             .ok_or(ApiError::NotFound("patient"))?;
         // Alerts are only shown to the patient's care team.
         Ok(Patient {

@@ -54,7 +54,11 @@ impl DoseLog {
     }
     async fn medication(&self, ctx: &Context<'_>) -> async_graphql::Result<Medication> {
         Ok(Medication(
-            catalog::load(ctx.db()?, self.0.medication_id).await?,
+            ctx.loaders()?
+                .medications
+                .load_one(self.0.medication_id)
+                .await?
+                .ok_or(ApiError::NotFound("medication"))?,
         ))
     }
     async fn note(&self) -> Option<&str> {

@@ -131,7 +131,12 @@ impl TaperPlan {
         }
     }
     async fn medication(&self, ctx: &Context<'_>) -> async_graphql::Result<Medication> {
-        let model = catalog::load(ctx.db()?, self.record.plan.medication_id).await?;
+        let model = ctx
+            .loaders()?
+            .medications
+            .load_one(self.record.plan.medication_id)
+            .await?
+            .ok_or(ApiError::NotFound("medication"))?;
         Ok(Medication(model))
     }
     async fn status(&self) -> TaperPlanStatus {
@@ -948,7 +953,11 @@ impl MedicationOrder {
     }
     async fn medication(&self, ctx: &Context<'_>) -> async_graphql::Result<Medication> {
         Ok(Medication(
-            catalog::load(ctx.db()?, self.0.medication_id).await?,
+            ctx.loaders()?
+                .medications
+                .load_one(self.0.medication_id)
+                .await?
+                .ok_or(ApiError::NotFound("medication"))?,
         ))
     }
     /// Per dose, in the medication's unit.
@@ -969,7 +978,12 @@ impl MedicationOrder {
     }
     /// dose × doses per day × the CDC 2022 factor; null without a factor.
     async fn daily_mme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
-        let medication = catalog::load(ctx.db()?, self.0.medication_id).await?;
+        let medication = ctx
+            .loaders()?
+            .medications
+            .load_one(self.0.medication_id)
+            .await?
+            .ok_or(ApiError::NotFound("medication"))?;
         Ok(schedule::daily_mme(
             self.0.dose * f64::from(self.0.doses_per_day),
             medication.mme_factor,
