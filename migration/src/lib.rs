@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts;
 mod m20261123_000002_patients_and_access;
 mod m20261123_000003_tapering;
+mod m20261123_000005_care_and_education;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_patients_and_access::Migration),
             Box::new(m20261123_000003_tapering::Migration),
+            Box::new(m20261123_000005_care_and_education::Migration),
         ]
     }
 }
