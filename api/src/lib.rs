@@ -15,6 +15,8 @@
 //! - `accounts/`: users, organizations, invitations, validation.
 //! - `patients/`: patient records, care teams, consents.
 //! - `tapering/`: medication catalog, regimens, taper plans, dose logs.
+//! - `care/`: treatment programs and enrollments, appointments, clinical
+//!   notes, recovery plans.
 //! - `idempotency`: safe retries of creates from phones.
 //!
 //! `app` builds the router for a state; `Application` binds it to a port and
@@ -24,6 +26,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod care;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -8,6 +8,7 @@ mod harness;
 mod accounts;
 mod audit;
 mod authz_matrix;
+mod care;
 mod deployment;
 mod graphql_http;
 mod limits;

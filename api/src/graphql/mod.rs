@@ -22,6 +22,7 @@ use crate::{
     accounts::graphql::{AccountsMutation, AccountsQuery},
     audit::graphql::AuditQuery,
     auth::graphql::AuthMutation,
+    care::graphql::{CareMutation, CareQuery},
     error::ApiError,
     patients::{
         consents::{ConsentsMutation, ConsentsQuery},
@@ -42,6 +43,7 @@ pub struct Query(
     AuditQuery,
     CatalogQuery,
     TaperingQuery,
+    CareQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +55,7 @@ pub struct Mutation(
     TaperingMutation,
     RegimenMutation,
     DosesMutation,
+    CareMutation,
 );
 
 #[derive(MergedSubscription, Default)]
