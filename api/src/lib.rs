@@ -17,6 +17,7 @@
 //! - `tapering/`: medication catalog, regimens, taper plans, dose logs.
 //! - `care/`: treatment programs and enrollments, appointments, clinical
 //!   notes, recovery plans.
+//! - `education/`: the resource library, assignments, progress.
 //! - `idempotency`: safe retries of creates from phones.
 //!
 //! `app` builds the router for a state; `Application` binds it to a port and
@@ -29,6 +30,7 @@ pub mod authz;
 pub mod care;
 pub mod config;
 pub mod db;
+pub mod education;
 pub mod error;
 pub mod graphql;
 pub mod http;

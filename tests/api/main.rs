@@ -10,6 +10,7 @@ mod audit;
 mod authz_matrix;
 mod care;
 mod deployment;
+mod education;
 mod graphql_http;
 mod limits;
 mod operations;

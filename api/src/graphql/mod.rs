@@ -23,6 +23,7 @@ use crate::{
     audit::graphql::AuditQuery,
     auth::graphql::AuthMutation,
     care::graphql::{CareMutation, CareQuery},
+    education::graphql::{EducationMutation, EducationQuery},
     error::ApiError,
     patients::{
         consents::{ConsentsMutation, ConsentsQuery},
@@ -44,6 +45,7 @@ pub struct Query(
     CatalogQuery,
     TaperingQuery,
     CareQuery,
+    EducationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -56,6 +58,7 @@ pub struct Mutation(
     RegimenMutation,
     DosesMutation,
     CareMutation,
+    EducationMutation,
 );
 
 #[derive(MergedSubscription, Default)]

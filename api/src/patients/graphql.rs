@@ -14,7 +14,7 @@ use crate::{
     audit::{self, AuditEvent},
     auth::Role,
     authz::{self, ConsentCategory, Need, Relationship},
-    care,
+    care, education,
     error::{ApiError, ApiResult},
     graphql::{ContextExt, pagination, scalars::Date},
     tapering,
@@ -226,6 +226,17 @@ impl Patient {
         )
         .await?;
         Ok(care::graphql::patient_fields::care_plan_history(ctx, self, first, after).await?)
+    }
+
+    /// Education resources assigned to the patient and their progress (the
+    /// patient and the care team).
+    async fn assigned_resources(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<education::graphql::ResourceAssignment>> {
+        self.gate(ctx, Need::CareRecord, "patient.assignedResources")
+            .await?;
+        Ok(education::graphql::assigned_resources(ctx, self).await?)
     }
 }
 
