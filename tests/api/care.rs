@@ -1127,7 +1127,7 @@ async fn the_patient_keeps_a_recovery_plan_with_its_history() {
     }
 
     // Supporters read it with the CARE_PLAN consent, history included.
-    let both = "carePlan { triggers } carePlanHistory { edges { node { version } } }";
+    let both = "carePlan { triggers updatedBy { id } } carePlanHistory { edges { node { version editedBy { id } } } }";
     let reply = patient_field(&app, &w.supporter, &w.patient, both).await;
     assert_eq!(reply.error_code(), Some("FORBIDDEN"));
     app.grant_consent(&w.patient, &w.supporter, &["CARE_PLAN"])
@@ -1137,12 +1137,17 @@ async fn the_patient_keeps_a_recovery_plan_with_its_history() {
         reply.ok()["patient"]["carePlan"]["triggers"],
         json!(["payday", "chronic back pain flare"])
     );
+    let edges = reply.ok()["patient"]["carePlanHistory"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(edges.len(), 2);
+    // They learn the patient's own edits, not who on the care team edited.
+    assert!(reply.ok()["patient"]["carePlan"]["updatedBy"].is_null());
+    assert!(edges[0]["node"]["editedBy"].is_null());
     assert_eq!(
-        reply.ok()["patient"]["carePlanHistory"]["edges"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
+        edges[1]["node"]["editedBy"]["id"],
+        w.patient.user_id.to_string()
     );
 }
 

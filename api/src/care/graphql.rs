@@ -525,11 +525,27 @@ pub struct CarePlan {
     pub content: Content,
     pub version: i32,
     pub updated_at: Option<DateTime<Utc>>,
+    /// The last editor, when the viewer may know them.
     pub updated_by: Option<Uuid>,
 }
 
+/// Who edited a recovery plan, as `viewer` may know it: the patient
+/// themselves always; a care-team member only to those who may see the care
+/// team (consent holders are not told who treats the patient).
+fn disclosed_editor(
+    editor: Uuid,
+    patient: &patients::Model,
+    viewer: &Relationship,
+) -> Option<Uuid> {
+    (editor == patient.user_id || viewer.allows(Need::CareTeam)).then_some(editor)
+}
+
 impl CarePlan {
-    fn of(plan: Option<entity::care_plans::Model>) -> ApiResult<Self> {
+    fn of(
+        plan: Option<entity::care_plans::Model>,
+        patient: &patients::Model,
+        viewer: &Relationship,
+    ) -> ApiResult<Self> {
         match plan {
             None => Ok(Self {
                 content: Content::default(),
@@ -541,7 +557,7 @@ impl CarePlan {
                 content: Content::of_plan(&plan)?,
                 version: plan.version,
                 updated_at: Some(plan.updated_at),
-                updated_by: Some(plan.updated_by_user_id),
+                updated_by: disclosed_editor(plan.updated_by_user_id, patient, viewer),
             }),
         }
     }
@@ -565,6 +581,8 @@ impl CarePlan {
     async fn updated_at(&self) -> Option<DateTime<Utc>> {
         self.updated_at
     }
+    /// Who made the last edit: null before the first, and for consent
+    /// holders when it was the care team.
     async fn updated_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         match self.updated_by {
             Some(id) => Ok(Some(User::by_id(ctx, id).await?)),
@@ -582,6 +600,8 @@ impl CarePlan {
 pub struct CarePlanRevision {
     pub content: Content,
     pub model: entity::care_plan_revisions::Model,
+    /// The editor, when the viewer may know them.
+    pub edited_by: Option<Uuid>,
 }
 
 #[Object]
@@ -601,8 +621,13 @@ impl CarePlanRevision {
     async fn support_contacts(&self) -> &[String] {
         &self.content.support_contacts
     }
-    async fn edited_by(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        User::by_id(ctx, self.model.edited_by_user_id).await
+    /// Who made the edit; null for consent holders when it was the care
+    /// team.
+    async fn edited_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.edited_by {
+            Some(id) => Ok(Some(User::by_id(ctx, id).await?)),
+            None => Ok(None),
+        }
     }
     async fn edited_at(&self) -> DateTime<Utc> {
         self.model.edited_at
@@ -1450,7 +1475,7 @@ async fn update_care_plan(ctx: &Context<'_>, input: UpdateCarePlanInput) -> ApiR
         "CarePlan",
     )
     .await?;
-    let (patient, _) = authz::authorize_patient(
+    let (patient, relationship) = authz::authorize_patient(
         db,
         principal,
         ctx.request_id(),
@@ -1482,7 +1507,7 @@ async fn update_care_plan(ctx: &Context<'_>, input: UpdateCarePlanInput) -> ApiR
     )
     .await?;
     txn.commit().await?;
-    CarePlan::of(Some(plan))
+    CarePlan::of(Some(plan), &patient, &relationship)
 }
 
 /// Patient fields of care, called from the `Patient` type once it has
@@ -1555,7 +1580,11 @@ pub mod patient_fields {
     }
 
     pub async fn care_plan(ctx: &Context<'_>, patient: &Patient) -> ApiResult<CarePlan> {
-        CarePlan::of(care_plans::current(ctx.db()?, patient.model.id).await?)
+        CarePlan::of(
+            care_plans::current(ctx.db()?, patient.model.id).await?,
+            &patient.model,
+            &patient.relationship,
+        )
     }
 
     pub async fn care_plan_history(
@@ -1577,6 +1606,11 @@ pub mod patient_fields {
                     model.id,
                     CarePlanRevision {
                         content: Content::of_revision(&model)?,
+                        edited_by: disclosed_editor(
+                            model.edited_by_user_id,
+                            &patient.model,
+                            &patient.relationship,
+                        ),
                         model,
                     },
                 ))
