@@ -179,16 +179,57 @@ fn sqlx_unavailable(err: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // PostgreSQL: 08 connection exception, 57P0x operator
-            // intervention (shutdown, terminated), 53 insufficient resources,
-            // 3D000 database missing. SQLite: 5 BUSY, 6 LOCKED.
-            code.starts_with("08")
-                || code.starts_with("57P")
-                || code.starts_with("53")
-                || code == "3D000"
-                || code == "5"
-                || code == "6"
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                sqlite_code_unavailable(&code)
+            } else {
+                postgres_code_unavailable(&code)
+            }
         }),
         _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs: 08 connection exception, 57P0x operator
+/// intervention (shutdown, terminated), 53 insufficient resources, 3D000
+/// database missing.
+fn postgres_code_unavailable(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P") || code.starts_with("53") || code == "3D000"
+}
+
+/// SQLite extended result codes whose primary code is 5 BUSY or 6 LOCKED
+/// (e.g. 517 BUSY_SNAPSHOT: a write transaction lost a race with another
+/// writer and must be retried).
+fn sqlite_code_unavailable(code: &str) -> bool {
+    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_and_locked_databases_are_retryable() {
+        for (code, retry) in [
+            ("5", true),
+            ("6", true),
+            ("517", true),
+            ("261", true),
+            ("262", true),
+            ("2067", false),
+            ("1555", false),
+            ("19", false),
+        ] {
+            assert_eq!(sqlite_code_unavailable(code), retry, "SQLite {code}");
+        }
+        for (code, retry) in [
+            ("08006", true),
+            ("57P01", true),
+            ("53300", true),
+            ("3D000", true),
+            ("23505", false),
+            ("40001", false),
+        ] {
+            assert_eq!(postgres_code_unavailable(code), retry, "PostgreSQL {code}");
+        }
     }
 }

@@ -17,6 +17,9 @@
 //! - `tapering/`: medication catalog, regimens, taper plans, dose logs.
 //! - `monitoring/`: check-ins, withdrawal scales, alerts, notifications,
 //!   trends, the clinician's overview.
+//! - `care/`: treatment programs and enrollments, appointments, clinical
+//!   notes, recovery plans.
+//! - `education/`: the resource library, assignments, progress.
 //! - `idempotency`: safe retries of creates from phones.
 //!
 //! `app` builds the router for a state; `Application` binds it to a port and
@@ -26,8 +29,10 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod care;
 pub mod config;
 pub mod db;
+pub mod education;
 pub mod error;
 pub mod graphql;
 pub mod http;

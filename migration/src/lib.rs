@@ -12,6 +12,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_patients_and_access;
 mod m20261123_000003_tapering;
 mod m20261123_000004_monitoring;
+mod m20261123_000005_care_and_education;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_patients_and_access::Migration),
             Box::new(m20261123_000003_tapering::Migration),
             Box::new(m20261123_000004_monitoring::Migration),
+            Box::new(m20261123_000005_care_and_education::Migration),
         ]
     }
 }

@@ -530,6 +530,28 @@ impl TestApp {
         .unwrap();
     }
 
+    /// Links a supporter to the patient, as accepting the patient's
+    /// invitation does (what they may see still takes consent).
+    pub async fn link_supporter(&self, patient: &Person, supporter: &Person) {
+        use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+        let db = self.seed_db().await;
+        let patient_row = entity::patients::Entity::find_by_id(patient.patient())
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        entity::supporter_links::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(patient_row.organization_id),
+            patient_id: Set(patient.patient()),
+            supporter_user_id: Set(supporter.user_id),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+
     /// The patient grants `grantee` a consent over HTTP; returns its id.
     pub async fn grant_consent(
         &self,

@@ -36,6 +36,18 @@ impl User {
             signed_in: true,
         }
     }
+
+    /// A user another record points at (an author, an actor), through the
+    /// request's loader; a dangling id is an internal error.
+    pub async fn by_id(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Self> {
+        let model = ctx
+            .loaders()?
+            .users
+            .load_one(id)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("missing user {id}")))?;
+        Ok(Self::new(model))
+    }
 }
 
 #[Object]

@@ -67,6 +67,21 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     Ok(value.to_owned())
 }
 
+/// An absolute http(s) URL of at most 2000 characters, with a host and no
+/// whitespace or control characters (meeting links, resource links).
+pub fn is_web_url(value: &str) -> bool {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    value.len() <= 2000
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && rest.is_some_and(|rest| {
+            rest.split(['/', '?', '#'])
+                .next()
+                .is_some_and(|host| !host.is_empty() && !host.starts_with(':'))
+        })
+}
+
 /// A new password, against the policy in `auth::passwords`.
 pub fn new_password(field: &str, value: &str) -> ApiResult<()> {
     crate::auth::passwords::check_policy(value)
@@ -108,6 +123,29 @@ mod tests {
             let err = timezone("timezone", bad).unwrap_err();
             assert!(matches!(err, ApiError::BadInput { field: Some(f), .. } if f == "timezone"));
         }
+    }
+
+    #[test]
+    fn web_urls() {
+        for good in [
+            "https://a.org",
+            "http://a.org/x?y=1#z",
+            "https://a.org:8443/p",
+        ] {
+            assert!(is_web_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a.org",
+            "ftp://a.org",
+            "https://",
+            "https:///x",
+            "https://a b.org",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_web_url(bad), "{bad}");
+        }
+        assert!(!is_web_url(&format!("https://a.org/{}", "x".repeat(2000))));
     }
 
     #[test]

@@ -10,4 +10,7 @@ pub mod consent;
 pub mod policy;
 
 pub use consent::ConsentCategory;
-pub use policy::{Need, Relationship, authorize_patient, require_role, visible_patients};
+pub use policy::{
+    Need, Relationship, authorize_patient, relationships, require_role, require_role_audited,
+    visible_patients,
+};

@@ -5,12 +5,12 @@
 //! | the patient | everything of their own record |
 //! | care-team clinician | read and write the clinical record |
 //! | consent holder | identity (id, display name) + exactly the granted categories, until expiry or revocation |
-//! | admin | identity and care team of their organization's patients; no clinical data |
+//! | admin | identity, care team and program enrollments of their organization's patients; no clinical data |
 //!
 //! Nothing crosses organizations. An invisible record is `NOT_FOUND`; an
 //! operation the caller's role can never perform is `FORBIDDEN`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
@@ -56,6 +56,17 @@ pub enum Need {
     ActAsPatient,
     /// Organization administration (care-team assignment).
     Administer,
+    /// Clinical notes, to read or write: care-team clinicians only — not the
+    /// patient, not admins, not consent holders (SUD counselling notes need
+    /// a consent of their own, which this product does not grant).
+    ClinicalNotes,
+    /// To see the programs a patient is enrolled in: the patient, the care
+    /// team, and admins (who run the programs).
+    ReadEnrollment,
+    /// To enroll a patient or move an enrollment on: the care team, admins.
+    ManageEnrollment,
+    /// To edit the recovery plan: the patient or the care team.
+    EditCarePlan,
 }
 
 impl Relationship {
@@ -72,6 +83,10 @@ impl Relationship {
             Need::ClinicalWrite => self.care_team,
             Need::ActAsPatient => self.own,
             Need::Administer => self.admin,
+            Need::ClinicalNotes => self.care_team,
+            Need::ReadEnrollment => self.own || self.care_team || self.admin,
+            Need::ManageEnrollment => self.care_team || self.admin,
+            Need::EditCarePlan => self.own || self.care_team,
         }
     }
 
@@ -126,6 +141,85 @@ pub fn require_role(principal: &Principal, roles: &[Role]) -> ApiResult<()> {
     } else {
         Err(ApiError::Forbidden)
     }
+}
+
+/// How `principal` stands to each of `patients` (already known to be in
+/// their organization or not), in two queries whatever their number.
+pub async fn relationships(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    patients: &[patients::Model],
+) -> ApiResult<HashMap<Uuid, Relationship>> {
+    let ids: Vec<Uuid> = patients
+        .iter()
+        .filter(|p| p.organization_id == principal.organization_id)
+        .map(|p| p.id)
+        .collect();
+    let on_team: HashSet<Uuid> = if principal.has_role(Role::Clinician) {
+        care_teams(db, &ids)
+            .await?
+            .into_iter()
+            .filter(|(_, clinician)| *clinician == principal.user_id)
+            .map(|(patient, _)| patient)
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let mut consented: HashMap<Uuid, BTreeSet<ConsentCategory>> = HashMap::new();
+    if !ids.is_empty() {
+        for consent in consents::Entity::find()
+            .filter(consents::Column::PatientId.is_in(ids.iter().copied()))
+            .filter(consents::Column::GranteeUserId.eq(principal.user_id))
+            .filter(consents::Column::RevokedAt.is_null())
+            .filter(consents::Column::ExpiresAt.gt(Utc::now()))
+            .all(db)
+            .await?
+        {
+            consented
+                .entry(consent.patient_id)
+                .or_default()
+                .extend(ConsentCategory::decode(&consent.categories));
+        }
+    }
+    let admin = principal.has_role(Role::Admin);
+    Ok(patients
+        .iter()
+        .map(|patient| {
+            let relationship = if patient.organization_id == principal.organization_id {
+                Relationship {
+                    own: patient.user_id == principal.user_id,
+                    care_team: on_team.contains(&patient.id),
+                    admin,
+                    consented: consented.remove(&patient.id).unwrap_or_default(),
+                }
+            } else {
+                Relationship::default()
+            };
+            (patient.id, relationship)
+        })
+        .collect())
+}
+
+/// `require_role`, with a denial written to the audit trail (in the
+/// caller's organization, naming no patient).
+pub async fn require_role_audited(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+    principal: &Principal,
+    roles: &[Role],
+    action: &'static str,
+    resource_type: &'static str,
+) -> ApiResult<()> {
+    let allowed = require_role(principal, roles);
+    if allowed.is_err() {
+        audit::record(
+            db,
+            request_id,
+            AuditEvent::by(principal, action, resource_type, None, None, false),
+        )
+        .await?;
+    }
+    allowed
 }
 
 /// Loads the patient and checks `need`, writing the audit event either way.
@@ -287,6 +381,51 @@ mod tests {
             (&own, Need::CareRecord, true),
             (&team, Need::CareRecord, true),
             (&admin, Need::CareRecord, false),
+            // Clinical notes: the care team's alone.
+            (&team, Need::ClinicalNotes, true),
+            (&own, Need::ClinicalNotes, false),
+            (&admin, Need::ClinicalNotes, false),
+            (&taper_consent, Need::ClinicalNotes, false),
+            (
+                &rel(false, false, false, &[Appointments, CarePlan]),
+                Need::ClinicalNotes,
+                false,
+            ),
+            // Enrollments: seen by the patient, team and admins; managed by
+            // the team and admins.
+            (&own, Need::ReadEnrollment, true),
+            (&team, Need::ReadEnrollment, true),
+            (&admin, Need::ReadEnrollment, true),
+            (&taper_consent, Need::ReadEnrollment, false),
+            (&own, Need::ManageEnrollment, false),
+            (&team, Need::ManageEnrollment, true),
+            (&admin, Need::ManageEnrollment, true),
+            // The recovery plan: edited by the patient and team, read by
+            // CARE_PLAN consent holders too.
+            (&own, Need::EditCarePlan, true),
+            (&team, Need::EditCarePlan, true),
+            (&admin, Need::EditCarePlan, false),
+            (
+                &rel(false, false, false, &[CarePlan]),
+                Need::EditCarePlan,
+                false,
+            ),
+            (
+                &rel(false, false, false, &[CarePlan]),
+                Need::Read(CarePlan),
+                true,
+            ),
+            (
+                &rel(false, false, false, &[Appointments]),
+                Need::Read(Appointments),
+                true,
+            ),
+            (
+                &rel(false, false, false, &[Appointments]),
+                Need::Read(CarePlan),
+                false,
+            ),
+            (&admin, Need::Read(Appointments), false),
         ];
         for (relationship, need, allowed) in cases {
             assert_eq!(

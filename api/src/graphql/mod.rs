@@ -22,6 +22,8 @@ use crate::{
     accounts::graphql::{AccountsMutation, AccountsQuery},
     audit::graphql::AuditQuery,
     auth::graphql::AuthMutation,
+    care::graphql::{CareMutation, CareQuery},
+    education::graphql::{EducationMutation, EducationQuery},
     error::ApiError,
     monitoring::graphql::{MonitoringMutation, MonitoringQuery, MonitoringSubscription},
     patients::{
@@ -44,6 +46,8 @@ pub struct Query(
     CatalogQuery,
     TaperingQuery,
     MonitoringQuery,
+    CareQuery,
+    EducationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -56,6 +60,8 @@ pub struct Mutation(
     RegimenMutation,
     DosesMutation,
     MonitoringMutation,
+    CareMutation,
+    EducationMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -1,7 +1,5 @@
 //! GraphQL surface of patients and care teams.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-
 use async_graphql::{Context, InputObject, Object, SimpleObject, connection::Connection};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -9,13 +7,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::{care_team_members, consents, memberships, patients};
+use entity::{care_team_members, memberships, patients};
 
 use crate::{
     accounts::graphql::User,
     audit::{self, AuditEvent},
     auth::Role,
     authz::{self, ConsentCategory, Need, Relationship},
+    care, education,
     error::{ApiError, ApiResult},
     graphql::{ContextExt, pagination, scalars::Date},
     monitoring, tapering,
@@ -158,6 +157,7 @@ impl Patient {
             .await?;
         Ok(tapering::doses::adherence_days(ctx, self, medication_id, from.0, to.0).await?)
     }
+
     /// Check-ins, oldest first; `updatedSince` for incremental sync (the
     /// patient, the care team, `CHECK_INS` consent holders).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
@@ -215,6 +215,87 @@ impl Patient {
     ) -> async_graphql::Result<Vec<monitoring::trends::TrendDay>> {
         self.gate(ctx, Need::CareRecord, "patient.trends").await?;
         Ok(monitoring::trends::for_patient(ctx, &self.model, from.0, to.0).await?)
+    }
+
+    /// Program enrollments, newest first (the patient, the care team,
+    /// admins).
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<care::graphql::Enrollment>> {
+        self.gate(ctx, Need::ReadEnrollment, "patient.enrollments")
+            .await?;
+        Ok(care::graphql::patient_fields::enrollments(ctx, self).await?)
+    }
+
+    /// Appointments by start time; `from` (inclusive) and `to` (exclusive)
+    /// bound their start: `from: now` for upcoming ones, `to: now` for past
+    /// ones. The patient, the care team, `APPOINTMENTS` consent holders.
+    async fn appointments(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<care::graphql::Appointment>> {
+        self.gate(
+            ctx,
+            Need::Read(ConsentCategory::Appointments),
+            "patient.appointments",
+        )
+        .await?;
+        Ok(care::graphql::patient_fields::appointments(ctx, self, from, to).await?)
+    }
+
+    /// Clinical notes, newest first: care-team clinicians only (every note
+    /// read is audited).
+    async fn clinical_notes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<care::graphql::ClinicalNote>> {
+        self.gate(ctx, Need::ClinicalNotes, "patient.clinicalNotes")
+            .await?;
+        Ok(care::graphql::patient_fields::clinical_notes(ctx, self).await?)
+    }
+
+    /// The recovery plan (empty until first edited): the patient, the care
+    /// team, `CARE_PLAN` consent holders.
+    async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<care::graphql::CarePlan> {
+        self.gate(
+            ctx,
+            Need::Read(ConsentCategory::CarePlan),
+            "patient.carePlan",
+        )
+        .await?;
+        Ok(care::graphql::patient_fields::care_plan(ctx, self).await?)
+    }
+
+    /// Every version of the recovery plan, newest first: who changed it,
+    /// when, and the full content it had.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn care_plan_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, care::graphql::CarePlanRevision>> {
+        self.gate(
+            ctx,
+            Need::Read(ConsentCategory::CarePlan),
+            "patient.carePlanHistory",
+        )
+        .await?;
+        Ok(care::graphql::patient_fields::care_plan_history(ctx, self, first, after).await?)
+    }
+
+    /// Education resources assigned to the patient and their progress (the
+    /// patient and the care team).
+    async fn assigned_resources(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<education::graphql::ResourceAssignment>> {
+        self.gate(ctx, Need::CareRecord, "patient.assignedResources")
+            .await?;
+        Ok(education::graphql::assigned_resources(ctx, self).await?)
     }
 }
 
@@ -322,44 +403,11 @@ async fn list_patients(
         .await?;
 
     // The viewer's relationship to each patient on the page, in two queries.
-    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
-    let on_team: HashSet<Uuid> = if principal.has_role(Role::Clinician) {
-        authz::policy::care_teams(db, &ids)
-            .await?
-            .into_iter()
-            .filter(|(_, clinician)| *clinician == principal.user_id)
-            .map(|(patient, _)| patient)
-            .collect()
-    } else {
-        HashSet::new()
-    };
-    let mut consented: HashMap<Uuid, BTreeSet<ConsentCategory>> = HashMap::new();
-    if !ids.is_empty() {
-        let now = Utc::now();
-        for consent in consents::Entity::find()
-            .filter(consents::Column::PatientId.is_in(ids.iter().copied()))
-            .filter(consents::Column::GranteeUserId.eq(principal.user_id))
-            .filter(consents::Column::RevokedAt.is_null())
-            .filter(consents::Column::ExpiresAt.gt(now))
-            .all(db)
-            .await?
-        {
-            consented
-                .entry(consent.patient_id)
-                .or_default()
-                .extend(ConsentCategory::decode(&consent.categories));
-        }
-    }
-    let admin = principal.has_role(Role::Admin);
+    let mut relationships = authz::relationships(db, principal, &rows).await?;
     let items: Vec<(Uuid, Patient)> = rows
         .into_iter()
         .map(|model| {
-            let relationship = Relationship {
-                own: model.user_id == principal.user_id,
-                care_team: on_team.contains(&model.id),
-                admin,
-                consented: consented.remove(&model.id).unwrap_or_default(),
-            };
+            let relationship = relationships.remove(&model.id).unwrap_or_default();
             (
                 model.id,
                 Patient {
