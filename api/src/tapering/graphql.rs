@@ -372,16 +372,15 @@ async fn require(
     role: Role,
     action: &'static str,
 ) -> ApiResult<()> {
-    if let Err(err) = authz::require_role(principal, &[role]) {
-        audit::record(
-            ctx.db()?,
-            ctx.request_id(),
-            AuditEvent::by(principal, action, "TaperPlan", None, None, false),
-        )
-        .await?;
-        return Err(err);
-    }
-    Ok(())
+    authz::policy::require_role_audited(
+        ctx.db()?,
+        ctx.request_id(),
+        principal,
+        &[role],
+        action,
+        "TaperPlan",
+    )
+    .await
 }
 
 fn conflict_on(status: Status, agreed: bool, action: Action) -> ApiResult<Status> {
