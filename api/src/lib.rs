@@ -17,6 +17,8 @@
 //! - `tapering/`: medication catalog, regimens, taper plans, dose logs.
 //! - `monitoring/`: check-ins, withdrawal scales, alerts, notifications,
 //!   trends, the clinician's overview.
+//! - `groups/`: support groups, membership, meetings and attendance,
+//!   confidential posts with moderation, shared recovery goals.
 //! - `care/`: treatment programs and enrollments, appointments, clinical
 //!   notes, recovery plans.
 //! - `education/`: the resource library, assignments, progress.
@@ -35,6 +37,7 @@ pub mod db;
 pub mod education;
 pub mod error;
 pub mod graphql;
+pub mod groups;
 pub mod http;
 pub mod idempotency;
 pub mod monitoring;
@@ -60,6 +63,8 @@ pub struct AppContextInner {
     pub auth_limiter: auth::rate_limit::AuthRateLimiter,
     /// Live notifications and alerts for subscribers.
     pub hub: monitoring::hub::NotificationHub,
+    /// Live group posts for subscribed members.
+    pub group_posts: groups::live::PostFeed,
     pub metrics: Metrics,
 }
 
@@ -81,6 +86,7 @@ impl AppContext {
             passwords: auth::passwords::PasswordHasherPool::default(),
             auth_limiter,
             hub: monitoring::hub::NotificationHub::default(),
+            group_posts: groups::live::PostFeed::default(),
             metrics: Metrics::default(),
         }))
     }

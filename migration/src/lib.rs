@@ -13,6 +13,7 @@ mod m20261123_000002_patients_and_access;
 mod m20261123_000003_tapering;
 mod m20261123_000004_monitoring;
 mod m20261123_000005_care_and_education;
+mod m20261130_000006_groups;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_tapering::Migration),
             Box::new(m20261123_000004_monitoring::Migration),
             Box::new(m20261123_000005_care_and_education::Migration),
+            Box::new(m20261130_000006_groups::Migration),
         ]
     }
 }

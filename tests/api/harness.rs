@@ -320,6 +320,7 @@ impl Drop for TestApp {
     }
 }
 
+#[derive(Debug)]
 pub enum WsEvent {
     Message(Value),
     Closed(u16),

@@ -7,6 +7,7 @@
 //! (`visible_patients`). Every decision about a patient's record is audited.
 
 pub mod consent;
+pub mod groups;
 pub mod policy;
 
 pub use consent::ConsentCategory;

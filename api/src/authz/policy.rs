@@ -67,6 +67,10 @@ pub enum Need {
     ManageEnrollment,
     /// To edit the recovery plan: the patient or the care team.
     EditCarePlan,
+    /// The patient's group memberships and attendance: the patient, and
+    /// holders of a `GROUP_ACTIVITY` consent. Not the care team by default:
+    /// what a patient does in a support group is theirs to disclose.
+    GroupActivity,
 }
 
 impl Relationship {
@@ -87,6 +91,9 @@ impl Relationship {
             Need::ReadEnrollment => self.own || self.care_team || self.admin,
             Need::ManageEnrollment => self.care_team || self.admin,
             Need::EditCarePlan => self.own || self.care_team,
+            Need::GroupActivity => {
+                self.own || self.consented.contains(&ConsentCategory::GroupActivity)
+            }
         }
     }
 
@@ -426,6 +433,16 @@ mod tests {
                 false,
             ),
             (&admin, Need::Read(Appointments), false),
+            // Group activity: the patient's to disclose, even to the team.
+            (&own, Need::GroupActivity, true),
+            (&team, Need::GroupActivity, false),
+            (&admin, Need::GroupActivity, false),
+            (&taper_consent, Need::GroupActivity, false),
+            (
+                &rel(false, false, false, &[GroupActivity]),
+                Need::GroupActivity,
+                true,
+            ),
         ];
         for (relationship, need, allowed) in cases {
             assert_eq!(

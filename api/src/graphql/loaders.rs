@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::{auth::Role, db::Database, error::ApiError};
@@ -103,6 +103,56 @@ impl Loader<Uuid> for MedicationLoader {
     }
 }
 
+/// A group's active facilitators' user ids, by group id.
+pub struct GroupFacilitatorsLoader(pub Database);
+
+impl Loader<Uuid> for GroupFacilitatorsLoader {
+    type Value = Vec<Uuid>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        use entity::group_members::Column;
+        let rows = entity::group_members::Entity::find()
+            .filter(Column::GroupId.is_in(keys.iter().copied()))
+            .filter(Column::Role.eq(crate::authz::groups::FACILITATOR))
+            .filter(Column::Status.eq(crate::authz::groups::ACTIVE))
+            .order_by_asc(Column::Id)
+            .all(self.0.conn()?)
+            .await
+            .map_err(ApiError::from)?;
+        let mut by_group: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for row in rows {
+            by_group.entry(row.group_id).or_default().push(row.user_id);
+        }
+        Ok(by_group)
+    }
+}
+
+/// A group's number of active members (facilitators not counted).
+pub struct GroupMemberCountLoader(pub Database);
+
+impl Loader<Uuid> for GroupMemberCountLoader {
+    type Value = i32;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        use entity::group_members::Column;
+        let rows: Vec<(Uuid, i64)> = entity::group_members::Entity::find()
+            .select_only()
+            .column(Column::GroupId)
+            .column_as(Column::Id.count(), "n")
+            .filter(Column::GroupId.is_in(keys.iter().copied()))
+            .filter(Column::Role.eq(crate::authz::groups::MEMBER))
+            .filter(Column::Status.eq(crate::authz::groups::ACTIVE))
+            .group_by(Column::GroupId)
+            .into_tuple()
+            .all(self.0.conn()?)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|(g, n)| (g, n as i32)).collect())
+    }
+}
+
 /// The loaders of one request (or one WebSocket connection).
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
@@ -110,6 +160,8 @@ pub struct Loaders {
     pub organizations: DataLoader<OrganizationLoader>,
     pub patients: DataLoader<PatientLoader>,
     pub medications: DataLoader<MedicationLoader>,
+    pub group_facilitators: DataLoader<GroupFacilitatorsLoader>,
+    pub group_member_counts: DataLoader<GroupMemberCountLoader>,
 }
 
 impl Loaders {
@@ -120,6 +172,8 @@ impl Loaders {
             organizations: DataLoader::new(OrganizationLoader(db.clone()), spawn_counted),
             patients: DataLoader::new(PatientLoader(db.clone()), spawn_counted),
             medications: DataLoader::new(MedicationLoader(db.clone()), spawn_counted),
+            group_facilitators: DataLoader::new(GroupFacilitatorsLoader(db.clone()), spawn_counted),
+            group_member_counts: DataLoader::new(GroupMemberCountLoader(db.clone()), spawn_counted),
         }
     }
 }

@@ -25,6 +25,12 @@ use crate::{
     care::graphql::{CareMutation, CareQuery},
     education::graphql::{EducationMutation, EducationQuery},
     error::ApiError,
+    groups::{
+        goals::{GoalsMutation, GoalsQuery},
+        meetings::MeetingsMutation,
+        membership::{GroupsMutation, GroupsQuery},
+        posts::{PostsMutation, PostsSubscription},
+    },
     monitoring::graphql::{MonitoringMutation, MonitoringQuery, MonitoringSubscription},
     patients::{
         consents::{ConsentsMutation, ConsentsQuery},
@@ -46,6 +52,8 @@ pub struct Query(
     CatalogQuery,
     TaperingQuery,
     MonitoringQuery,
+    GroupsQuery,
+    GoalsQuery,
     CareQuery,
     EducationQuery,
 );
@@ -60,12 +68,20 @@ pub struct Mutation(
     RegimenMutation,
     DosesMutation,
     MonitoringMutation,
+    GroupsMutation,
+    MeetingsMutation,
+    PostsMutation,
+    GoalsMutation,
     CareMutation,
     EducationMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(SystemSubscription, MonitoringSubscription);
+pub struct Subscription(
+    SystemSubscription,
+    MonitoringSubscription,
+    PostsSubscription,
+);
 
 pub type StepdownSchema = Schema<Query, Mutation, Subscription>;
 

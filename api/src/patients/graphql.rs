@@ -287,6 +287,24 @@ impl Patient {
         Ok(care::graphql::patient_fields::care_plan_history(ctx, self, first, after).await?)
     }
 
+    /// The patient's support groups (active, pending and past) and their
+    /// attendance: the patient, and holders of a `GROUP_ACTIVITY` consent —
+    /// never the groups' posts.
+    async fn group_memberships(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::groups::membership::GroupMembership>> {
+        self.gate(ctx, Need::GroupActivity, "patient.groupMemberships")
+            .await?;
+        Ok(crate::groups::membership::memberships_for_user(
+            ctx,
+            self.model.user_id,
+            &["PENDING", "ACTIVE", "LEFT", "REMOVED"],
+            true,
+        )
+        .await?)
+    }
+
     /// Education resources assigned to the patient and their progress (the
     /// patient and the care team).
     async fn assigned_resources(

@@ -1,0 +1,187 @@
+//! The pure rules of group support: weekly recurrence in the facilitator's
+//! timezone, the attendance window, the attendance streak, and the limits
+//! on what members write. No database, no async.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Posts and replies: 1–5,000 characters.
+pub const MAX_POST_CHARS: usize = 5_000;
+/// The name a member shows the group.
+pub const MAX_ALIAS_CHARS: usize = 60;
+/// A weekly series is at most a year of meetings.
+pub const MAX_WEEKS: i32 = 52;
+/// Attendance may be taken from 15 minutes before a meeting starts ...
+pub const ATTENDANCE_OPENS_BEFORE_START: Duration = Duration::minutes(15);
+/// ... until 7 days after it ends.
+pub const ATTENDANCE_CLOSES_AFTER_END: Duration = Duration::days(7);
+
+/// What an attendance record says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attendance {
+    Attended,
+    Absent,
+    Excused,
+}
+
+impl Attendance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Attended => "ATTENDED",
+            Self::Absent => "ABSENT",
+            Self::Excused => "EXCUSED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "ATTENDED" => Self::Attended,
+            "ABSENT" => Self::Absent,
+            "EXCUSED" => Self::Excused,
+            _ => return None,
+        })
+    }
+}
+
+/// The meetings of a weekly series: the first at `starts_at`, then every 7
+/// days at the same wall-clock time in `zone` (so a 7 pm meeting stays at
+/// 7 pm across a daylight-saving change), each lasting as long as the first.
+/// A wall time that does not exist on a spring-forward day moves an hour
+/// later; an ambiguous one takes the earlier instant.
+pub fn weekly_occurrences(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    zone: Tz,
+    weeks: u32,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let length = ends_at - starts_at;
+    let local_start: NaiveDateTime = starts_at.with_timezone(&zone).naive_local();
+    (0..weeks.max(1))
+        .map(|week| {
+            let wall = local_start + Duration::days(7 * i64::from(week));
+            let start = resolve(zone, wall);
+            (start, start + length)
+        })
+        .collect()
+}
+
+fn resolve(zone: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&wall) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
+        LocalResult::None => resolve(zone, wall + Duration::hours(1)),
+    }
+}
+
+/// Whether attendance for a meeting may be recorded at `now`.
+pub fn attendance_window_open(
+    now: DateTime<Utc>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> bool {
+    now >= starts_at - ATTENDANCE_OPENS_BEFORE_START && now <= ends_at + ATTENDANCE_CLOSES_AFTER_END
+}
+
+/// Consecutive meetings attended, counting back from the most recent
+/// recorded one. `records` is newest first, one per held meeting: an
+/// absence ends the streak; an excused meeting neither counts nor breaks
+/// it; a meeting without a record (attendance not taken) is skipped, so a
+/// facilitator's oversight never costs a member their streak.
+pub fn attendance_streak(records: &[Option<Attendance>]) -> u32 {
+    let mut streak = 0;
+    for record in records {
+        match record {
+            Some(Attendance::Attended) => streak += 1,
+            Some(Attendance::Absent) => break,
+            Some(Attendance::Excused) | None => {}
+        }
+    }
+    streak
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Attendance::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn weekly_meetings_keep_their_wall_clock_time_across_daylight_saving() {
+        // 7 pm in Chicago on 2026-10-27 (CDT, UTC-5); the US falls back on
+        // 2026-11-01, so the next meetings are at 7 pm CST (UTC-6).
+        let start = utc("2026-10-28T00:00:00Z");
+        let end = utc("2026-10-28T01:30:00Z");
+        let series = weekly_occurrences(start, end, chrono_tz::America::Chicago, 3);
+        let starts: Vec<String> = series.iter().map(|(s, _)| s.to_rfc3339()).collect();
+        assert_eq!(
+            starts,
+            [
+                "2026-10-28T00:00:00+00:00",
+                "2026-11-04T01:00:00+00:00",
+                "2026-11-11T01:00:00+00:00",
+            ]
+        );
+        assert!(series.iter().all(|(s, e)| *e - *s == Duration::minutes(90)));
+    }
+
+    #[test]
+    fn a_wall_time_skipped_by_spring_forward_moves_an_hour_later() {
+        // 2:30 am Chicago does not exist on 2027-03-14.
+        let start = utc("2027-03-07T08:30:00Z"); // 2:30 am CST
+        let series = weekly_occurrences(
+            start,
+            start + Duration::hours(1),
+            chrono_tz::America::Chicago,
+            2,
+        );
+        assert_eq!(series[1].0, utc("2027-03-14T08:30:00Z")); // 3:30 am CDT
+    }
+
+    #[test]
+    fn one_week_is_the_meeting_itself() {
+        let start = utc("2026-12-01T18:00:00Z");
+        let end = utc("2026-12-01T19:00:00Z");
+        assert_eq!(
+            weekly_occurrences(start, end, chrono_tz::UTC, 1),
+            vec![(start, end)]
+        );
+    }
+
+    #[test]
+    fn the_attendance_window_runs_from_15_minutes_before_to_7_days_after() {
+        let start = utc("2026-12-01T18:00:00Z");
+        let end = utc("2026-12-01T19:00:00Z");
+        let cases = [
+            ("2026-12-01T17:44:59Z", false),
+            ("2026-12-01T17:45:00Z", true),
+            ("2026-12-01T18:30:00Z", true),
+            ("2026-12-08T19:00:00Z", true),
+            ("2026-12-08T19:00:01Z", false),
+        ];
+        for (now, open) in cases {
+            assert_eq!(attendance_window_open(utc(now), start, end), open, "{now}");
+        }
+    }
+
+    #[test]
+    fn the_streak_counts_back_until_an_absence() {
+        let cases: [(&[Option<Attendance>], u32); 7] = [
+            (&[], 0),
+            (&[Some(Attended)], 1),
+            (
+                &[Some(Attended), Some(Attended), Some(Absent), Some(Attended)],
+                2,
+            ),
+            (&[Some(Absent), Some(Attended)], 0),
+            (&[Some(Attended), Some(Excused), Some(Attended)], 2),
+            (&[None, Some(Attended), None, Some(Attended)], 2),
+            (&[Some(Excused)], 0),
+        ];
+        for (records, streak) in cases {
+            assert_eq!(attendance_streak(records), streak, "{records:?}");
+        }
+    }
+}
