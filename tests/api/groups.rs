@@ -1386,3 +1386,42 @@ async fn a_page_of_posts_costs_the_same_statements_for_5_or_50() {
         assert_eq!(five, fifty, "statements for 5 vs 50 posts");
     }
 }
+
+#[tokio::test]
+async fn the_demo_organization_has_a_living_group() {
+    let app = spawn_app().await;
+    let demo = stepdown::accounts::bootstrap::seed_demo(
+        app.seed_db().await,
+        &stepdown::auth::passwords::PasswordHasherPool::default(),
+    )
+    .await
+    .expect("seed-demo");
+    assert!(demo.logins.iter().any(|l| l.role == "FACILITATOR"));
+    let login = app
+        .graphql(
+            "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
+            json!({ "input": { "email": "alex@demo.stepdown.test", "password": stepdown::accounts::bootstrap::DEMO_PASSWORD } }),
+            None,
+        )
+        .await;
+    let token = login.ok()["login"]["accessToken"].as_str().unwrap().to_owned();
+    let mine = app
+        .graphql(
+            "{ myGroupMemberships { alias attendanceStreak group { name meetingUrl sharedGoals { title }
+               meetings { startsAt } posts { edges { node { authorDisplayName replyCount } } } } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    let membership = &mine.ok()["myGroupMemberships"][0];
+    assert_eq!(membership["alias"], "Lark");
+    assert_eq!(membership["group"]["sharedGoals"][0]["title"], "Walk 20 minutes every day");
+    assert!(!membership["group"]["meetings"].as_array().unwrap().is_empty());
+    let authors: Vec<&str> = membership["group"]["posts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["authorDisplayName"].as_str().unwrap())
+        .collect();
+    assert!(authors.contains(&"Anonymous member"), "{authors:?}");
+}

@@ -14,6 +14,7 @@
 #[path = "../api/harness.rs"]
 mod harness;
 
+#[allow(dead_code)] // each bench uses part of it
 mod common;
 
 use std::time::Instant;

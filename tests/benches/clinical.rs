@@ -18,12 +18,13 @@
 #[path = "../api/harness.rs"]
 mod harness;
 
+#[allow(dead_code)] // each bench uses part of it
 mod common;
 
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
-use common::{Samples, run_until, seconds_from_env};
+use common::{Samples, measure, run_until, seconds_from_env};
 use harness::{Options, Person, TestApp, spawn_app_with};
 use sea_orm::{EntityTrait, Set};
 use serde_json::{Value, json};
@@ -227,64 +228,6 @@ async fn overview_and_trends(app: &TestApp, phase: Duration, panel: usize) {
     let range =
         json!({ "f": (today - chrono::Duration::days(89)).to_string(), "t": today.to_string() });
     measure(app, &patient.token, "trends, 90 days", trends, range, phase).await;
-}
-
-/// Runs `query` from 4 clients for `phase`; prints figures and statements.
-async fn measure(
-    app: &TestApp,
-    token: &str,
-    name: &str,
-    query: &str,
-    variables: Value,
-    phase: Duration,
-) {
-    let statements = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .ok()
-        .and_then(|r| {
-            r.headers()
-                .get("x-sql-statements")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    let deadline = Instant::now() + phase;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..4 {
-        let client = app.client.clone();
-        let url = app.url("/graphql");
-        let token = token.to_owned();
-        let body = json!({ "query": query, "variables": variables });
-        tasks.push(tokio::spawn(run_until(deadline, move || {
-            let request = client
-                .post(url.clone())
-                .bearer_auth(&token)
-                .json(&body)
-                .send();
-            async move {
-                match request.await {
-                    Ok(r) => r.text().await.is_ok_and(|t| !t.contains("\"errors\"")),
-                    Err(_) => false,
-                }
-            }
-        })));
-    }
-    let mut all = Samples::default();
-    for task in tasks {
-        if let Ok(samples) = task.await {
-            all.merge(samples);
-        }
-    }
-    all.report(
-        &format!("{name} [{statements} SQL statements]"),
-        started.elapsed(),
-    );
 }
 
 /// 90 days of history per patient, inserted in batches.

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
+
 /// Latencies of one kind of request.
 #[derive(Default)]
 pub struct Samples {
@@ -63,4 +65,62 @@ pub fn seconds_from_env(name: &str, default: u64) -> Duration {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default),
     )
+}
+
+/// Runs `query` from 4 clients for `phase`; prints figures and statements.
+pub async fn measure(
+    app: &crate::harness::TestApp,
+    token: &str,
+    name: &str,
+    query: &str,
+    variables: Value,
+    phase: Duration,
+) {
+    let statements = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .ok()
+        .and_then(|r| {
+            r.headers()
+                .get("x-sql-statements")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    let deadline = Instant::now() + phase;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let client = app.client.clone();
+        let url = app.url("/graphql");
+        let token = token.to_owned();
+        let body = json!({ "query": query, "variables": variables });
+        tasks.push(tokio::spawn(run_until(deadline, move || {
+            let request = client
+                .post(url.clone())
+                .bearer_auth(&token)
+                .json(&body)
+                .send();
+            async move {
+                match request.await {
+                    Ok(r) => r.text().await.is_ok_and(|t| !t.contains("\"errors\"")),
+                    Err(_) => false,
+                }
+            }
+        })));
+    }
+    let mut all = Samples::default();
+    for task in tasks {
+        if let Ok(samples) = task.await {
+            all.merge(samples);
+        }
+    }
+    all.report(
+        &format!("{name} [{statements} SQL statements]"),
+        started.elapsed(),
+    );
 }

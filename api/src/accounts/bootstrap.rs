@@ -150,7 +150,8 @@ pub const DEMO_PASSWORD: &str = "stepdown-demo-2026";
 const DEMO_ORG: &str = "Riverside Recovery Clinic (demo)";
 
 /// A demo organization: an admin, two clinicians, a facilitator, three
-/// patients on care teams, and a supporter with a patient's consent.
+/// patients on care teams, a supporter with a patient's consent, and their
+/// support groups (see `groups::demo`).
 pub async fn seed_demo(
     db: &DatabaseConnection,
     passwords: &PasswordHasherPool,
@@ -308,6 +309,21 @@ pub async fn seed_demo(
         .insert(&txn)
         .await?;
     }
+    let user = |email: &str| find(email).map(|l| l.user_id).unwrap_or_default();
+    crate::groups::demo::seed(
+        &txn,
+        &crate::groups::demo::DemoCast {
+            organization_id,
+            facilitator: user("sam@demo.stepdown.test"),
+            members: vec![
+                (user("alex@demo.stepdown.test"), "Lark"),
+                (user("jordan@demo.stepdown.test"), "J"),
+            ],
+            pending: Some(user("casey@demo.stepdown.test")),
+            supporter: supporter_id,
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok(DemoData {
         organization_id,

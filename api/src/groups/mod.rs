@@ -5,6 +5,7 @@
 //! Who may do what is decided in `authz::groups`; every resolver here asks
 //! it. Posts stay inside the group: no clinical view reads them.
 
+pub mod demo;
 pub mod goals;
 pub mod live;
 pub mod meetings;
