@@ -1404,7 +1404,10 @@ async fn the_demo_organization_has_a_living_group() {
             None,
         )
         .await;
-    let token = login.ok()["login"]["accessToken"].as_str().unwrap().to_owned();
+    let token = login.ok()["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mine = app
         .graphql(
             "{ myGroupMemberships { alias attendanceStreak group { name meetingUrl sharedGoals { title }
@@ -1415,8 +1418,16 @@ async fn the_demo_organization_has_a_living_group() {
         .await;
     let membership = &mine.ok()["myGroupMemberships"][0];
     assert_eq!(membership["alias"], "Lark");
-    assert_eq!(membership["group"]["sharedGoals"][0]["title"], "Walk 20 minutes every day");
-    assert!(!membership["group"]["meetings"].as_array().unwrap().is_empty());
+    assert_eq!(
+        membership["group"]["sharedGoals"][0]["title"],
+        "Walk 20 minutes every day"
+    );
+    assert!(
+        !membership["group"]["meetings"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let authors: Vec<&str> = membership["group"]["posts"]["edges"]
         .as_array()
         .unwrap()
@@ -1424,4 +1435,40 @@ async fn the_demo_organization_has_a_living_group() {
         .map(|e| e["node"]["authorDisplayName"].as_str().unwrap())
         .collect();
     assert!(authors.contains(&"Anonymous member"), "{authors:?}");
+}
+
+#[tokio::test]
+async fn concurrent_joins_never_overfill_a_group() {
+    let app = spawn_app().await;
+    let org = app.new_organization("Clinic").await;
+    let facilitator = app.new_person(org, "Fay", &["FACILITATOR"]).await;
+    let group = new_group(&app, &facilitator, json!({ "capacity": 3 })).await;
+    let mut patients = Vec::new();
+    for i in 0..10 {
+        patients.push(app.new_person(org, &format!("P{i}"), &["PATIENT"]).await);
+    }
+    let replies =
+        futures_util::future::join_all(patients.iter().map(|p| join(&app, p, &group, None))).await;
+    let active = replies
+        .iter()
+        .filter(|r| r.body["data"]["joinSupportGroup"]["membership"]["status"] == "ACTIVE")
+        .count();
+    let full = replies
+        .iter()
+        .filter(|r| code(r) == Some("CONFLICT"))
+        .count();
+    assert_eq!(
+        (active, full),
+        (3, 7),
+        "{:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    let count = app
+        .graphql(
+            "query($id: UUID!) { supportGroup(id: $id) { memberCount } }",
+            json!({ "id": group }),
+            Some(&facilitator.token),
+        )
+        .await;
+    assert_eq!(count.ok()["supportGroup"]["memberCount"], 3);
 }

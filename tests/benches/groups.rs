@@ -58,7 +58,9 @@ async fn bench() {
     println!("database: {backend}; {phase:?} per phase");
 
     let org = app.new_organization("Group clinic").await;
-    let facilitator = app.new_person(org, "Fay Facilitator", &["FACILITATOR"]).await;
+    let facilitator = app
+        .new_person(org, "Fay Facilitator", &["FACILITATOR"])
+        .await;
     let created = app
         .graphql(
             "mutation { createSupportGroup(input: { name: \"Big circle\", kind: PEER_SUPPORT, description: \"\", format: VIRTUAL, meetingUrl: \"https://meet.example.org/big\" }) { group { id } } }",
@@ -66,13 +68,17 @@ async fn bench() {
             Some(&facilitator.token),
         )
         .await;
-    let group: Uuid = serde_json::from_value(created.ok()["createSupportGroup"]["group"]["id"].clone())
-        .expect("group id");
+    let group: Uuid =
+        serde_json::from_value(created.ok()["createSupportGroup"]["group"]["id"].clone())
+            .expect("group id");
 
     let seeding = Instant::now();
     let mut members = Vec::with_capacity(MEMBERS);
     for i in 0..MEMBERS {
-        members.push(app.new_person(org, &format!("Member {i}"), &["PATIENT"]).await);
+        members.push(
+            app.new_person(org, &format!("Member {i}"), &["PATIENT"])
+                .await,
+        );
     }
     let db = app.seed_db().await;
     let now = Utc::now();
@@ -113,7 +119,9 @@ async fn bench() {
             posts
                 .iter()
                 .rev()
-                .find_map(|p: &entity::group_posts::Model| p.parent_post_id.is_none().then_some(p.id))
+                .find_map(|p: &entity::group_posts::Model| {
+                    p.parent_post_id.is_none().then_some(p.id)
+                })
         } else {
             None
         };
@@ -140,7 +148,10 @@ async fn bench() {
     }
     for chunk in posts.chunks(500) {
         entity::group_posts::Entity::insert_many(
-            chunk.iter().cloned().map(entity::group_posts::ActiveModel::from),
+            chunk
+                .iter()
+                .cloned()
+                .map(entity::group_posts::ActiveModel::from),
         )
         .exec_without_returning(db)
         .await
@@ -164,7 +175,10 @@ async fn bench() {
     );
 
     let query = "query($id: UUID!, $first: Int) { supportGroup(id: $id) { posts(first: $first) { edges { node { id body createdAt authorDisplayName author { id } replyCount reactions { kind count } myReactions } } pageInfo { hasNextPage endCursor } } } }";
-    for (who, token) in [("member", &members[1].token), ("facilitator", &facilitator.token)] {
+    for (who, token) in [
+        ("member", &members[1].token),
+        ("facilitator", &facilitator.token),
+    ] {
         for first in [10, 50, 100] {
             measure(
                 &app,

@@ -66,9 +66,11 @@ pub async fn seed(db: &impl ConnectionTrait, cast: &DemoCast) -> ApiResult<()> {
             "For the people who love someone through a taper.",
         )
     };
-    support_groups::Entity::insert_many([cohort.clone(), family.clone()].map(support_groups::ActiveModel::from))
-        .exec_without_returning(db)
-        .await?;
+    support_groups::Entity::insert_many(
+        [cohort.clone(), family.clone()].map(support_groups::ActiveModel::from),
+    )
+    .exec_without_returning(db)
+    .await?;
 
     let member = |group: &support_groups::Model,
                   user: Uuid,
@@ -109,10 +111,13 @@ pub async fn seed(db: &impl ConnectionTrait, cast: &DemoCast) -> ApiResult<()> {
     // eight ahead.
     let zone = chrono_tz::America::Chicago;
     let today = now.with_timezone(&zone).date_naive();
-    let back = (today.weekday().num_days_from_monday() + 7 - Weekday::Tue.num_days_from_monday()) % 7;
+    let back =
+        (today.weekday().num_days_from_monday() + 7 - Weekday::Tue.num_days_from_monday()) % 7;
     let first_tuesday = today - Duration::days(i64::from(back) + 14);
     let first = zone
-        .from_local_datetime(&first_tuesday.and_time(NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default()))
+        .from_local_datetime(
+            &first_tuesday.and_time(NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default()),
+        )
         .earliest()
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(now);
@@ -141,18 +146,19 @@ pub async fn seed(db: &impl ConnectionTrait, cast: &DemoCast) -> ApiResult<()> {
         .await?;
 
     if let [(first_member, _), (second_member, _), ..] = cast.members.as_slice() {
-        let post = |author: Uuid, body: &str, anonymous: bool, parent: Option<Uuid>| group_posts::Model {
-            id: Uuid::now_v7(),
-            group_id: cohort.id,
-            author_user_id: author,
-            parent_post_id: parent,
-            body: body.to_owned(),
-            anonymous,
-            hidden_at: None,
-            hidden_by_user_id: None,
-            hidden_reason: None,
-            created_at: now,
-        };
+        let post =
+            |author: Uuid, body: &str, anonymous: bool, parent: Option<Uuid>| group_posts::Model {
+                id: Uuid::now_v7(),
+                group_id: cohort.id,
+                author_user_id: author,
+                parent_post_id: parent,
+                body: body.to_owned(),
+                anonymous,
+                hidden_at: None,
+                hidden_by_user_id: None,
+                hidden_reason: None,
+                created_at: now,
+            };
         let opening = post(
             cast.facilitator,
             "Welcome to the circle. Share a win from this week, however small.",
@@ -177,9 +183,11 @@ pub async fn seed(db: &impl ConnectionTrait, cast: &DemoCast) -> ApiResult<()> {
             false,
             Some(honest.id),
         );
-        group_posts::Entity::insert_many([opening, win, honest, reply].map(group_posts::ActiveModel::from))
-            .exec_without_returning(db)
-            .await?;
+        group_posts::Entity::insert_many(
+            [opening, win, honest, reply].map(group_posts::ActiveModel::from),
+        )
+        .exec_without_returning(db)
+        .await?;
         recovery_goals::Entity::insert(recovery_goals::ActiveModel::from(recovery_goals::Model {
             id: Uuid::now_v7(),
             organization_id: cast.organization_id,

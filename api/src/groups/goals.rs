@@ -16,7 +16,7 @@ use entity::{goal_reactions, recovery_goals};
 
 use super::{
     membership::SupportGroup,
-    posts::{ReactionCount, ReactionKind, names_in_group},
+    posts::{ReactionCount, ReactionKind, names_in_group, reaction_summary},
     stored_enum,
 };
 use crate::{
@@ -218,41 +218,15 @@ async fn hydrate(
     }
     let me = principal.user_id;
     let ids: Vec<Uuid> = rows.iter().map(|g| g.id).collect();
-    let mut reactions: HashMap<Uuid, Vec<ReactionCount>> = HashMap::new();
-    let mut mine: HashMap<Uuid, Vec<ReactionKind>> = HashMap::new();
-    for (goal, kind, count) in goal_reactions::Entity::find()
-        .select_only()
-        .column(goal_reactions::Column::GoalId)
-        .column(goal_reactions::Column::Kind)
-        .column_as(goal_reactions::Column::UserId.count(), "n")
-        .filter(goal_reactions::Column::GoalId.is_in(ids.iter().copied()))
-        .group_by(goal_reactions::Column::GoalId)
-        .group_by(goal_reactions::Column::Kind)
-        .order_by_asc(goal_reactions::Column::Kind)
-        .into_tuple::<(Uuid, String, i64)>()
-        .all(db)
-        .await?
-    {
-        reactions.entry(goal).or_default().push(ReactionCount {
-            kind: ReactionKind::from_row(&kind)?,
-            count: count as i32,
-        });
-    }
-    for (goal, kind) in goal_reactions::Entity::find()
-        .select_only()
-        .column(goal_reactions::Column::GoalId)
-        .column(goal_reactions::Column::Kind)
-        .filter(goal_reactions::Column::GoalId.is_in(ids.iter().copied()))
-        .filter(goal_reactions::Column::UserId.eq(me))
-        .order_by_asc(goal_reactions::Column::Kind)
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-    {
-        mine.entry(goal)
-            .or_default()
-            .push(ReactionKind::from_row(&kind)?);
-    }
+    let (mut reactions, mut mine) = reaction_summary::<goal_reactions::Entity>(
+        db,
+        goal_reactions::Column::GoalId,
+        goal_reactions::Column::Kind,
+        goal_reactions::Column::UserId,
+        &ids,
+        me,
+    )
+    .await?;
     let mut owners: Vec<Uuid> = rows.iter().map(|g| g.user_id).collect();
     owners.sort();
     owners.dedup();

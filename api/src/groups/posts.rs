@@ -189,41 +189,15 @@ async fn hydrate(
         .filter_map(|(parent, n)| parent.map(|p| (p, n)))
         .collect();
 
-    let mut reactions: HashMap<Uuid, Vec<ReactionCount>> = HashMap::new();
-    let mut mine: HashMap<Uuid, Vec<ReactionKind>> = HashMap::new();
-    for (post, kind, count) in group_post_reactions::Entity::find()
-        .select_only()
-        .column(group_post_reactions::Column::PostId)
-        .column(group_post_reactions::Column::Kind)
-        .column_as(group_post_reactions::Column::UserId.count(), "n")
-        .filter(group_post_reactions::Column::PostId.is_in(ids.iter().copied()))
-        .group_by(group_post_reactions::Column::PostId)
-        .group_by(group_post_reactions::Column::Kind)
-        .order_by_asc(group_post_reactions::Column::Kind)
-        .into_tuple::<(Uuid, String, i64)>()
-        .all(db)
-        .await?
-    {
-        reactions.entry(post).or_default().push(ReactionCount {
-            kind: ReactionKind::from_row(&kind)?,
-            count: count as i32,
-        });
-    }
-    for (post, kind) in group_post_reactions::Entity::find()
-        .select_only()
-        .column(group_post_reactions::Column::PostId)
-        .column(group_post_reactions::Column::Kind)
-        .filter(group_post_reactions::Column::PostId.is_in(ids.iter().copied()))
-        .filter(group_post_reactions::Column::UserId.eq(me))
-        .order_by_asc(group_post_reactions::Column::Kind)
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-    {
-        mine.entry(post)
-            .or_default()
-            .push(ReactionKind::from_row(&kind)?);
-    }
+    let (mut reactions, mut mine) = reaction_summary::<group_post_reactions::Entity>(
+        db,
+        group_post_reactions::Column::PostId,
+        group_post_reactions::Column::Kind,
+        group_post_reactions::Column::UserId,
+        &ids,
+        me,
+    )
+    .await?;
 
     let report_counts: HashMap<Uuid, i64> = if facilitating {
         group_post_reports::Entity::find()
@@ -312,6 +286,61 @@ async fn hydrate(
             }
         })
         .collect())
+}
+
+/// Reactions on a set of posts or goals (`target` is the column naming
+/// them): counts per kind, and the viewer's own, in two queries.
+#[allow(clippy::type_complexity)]
+pub(super) async fn reaction_summary<E: EntityTrait>(
+    db: &DatabaseConnection,
+    target: E::Column,
+    kind: E::Column,
+    user: E::Column,
+    ids: &[Uuid],
+    me: Uuid,
+) -> ApiResult<(
+    HashMap<Uuid, Vec<ReactionCount>>,
+    HashMap<Uuid, Vec<ReactionKind>>,
+)> {
+    let mut counts: HashMap<Uuid, Vec<ReactionCount>> = HashMap::new();
+    let mut mine: HashMap<Uuid, Vec<ReactionKind>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok((counts, mine));
+    }
+    for (id, name, count) in E::find()
+        .select_only()
+        .column(target)
+        .column(kind)
+        .column_as(user.count(), "n")
+        .filter(target.is_in(ids.iter().copied()))
+        .group_by(target)
+        .group_by(kind)
+        .order_by_asc(kind)
+        .into_tuple::<(Uuid, String, i64)>()
+        .all(db)
+        .await?
+    {
+        counts.entry(id).or_default().push(ReactionCount {
+            kind: ReactionKind::from_row(&name)?,
+            count: count as i32,
+        });
+    }
+    for (id, name) in E::find()
+        .select_only()
+        .column(target)
+        .column(kind)
+        .filter(target.is_in(ids.iter().copied()))
+        .filter(user.eq(me))
+        .order_by_asc(kind)
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+    {
+        mine.entry(id)
+            .or_default()
+            .push(ReactionKind::from_row(&name)?);
+    }
+    Ok((counts, mine))
 }
 
 /// Names shown in a group: alias, else display name (one query each).
