@@ -19,7 +19,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use async_graphql::{
@@ -437,13 +437,32 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
             caller.credentials.clone(),
         ));
     let statements = Arc::new(AtomicUsize::new(0));
-    let run = crate::db::counting(
-        statements.clone(),
-        AssertUnwindSafe(state.schema.execute(request)).catch_unwind(),
+    let run = crate::db::counting(statements.clone(), state.schema.execute(request));
+    let (response, outcome) = guarded(run, limits.request_timeout, || marker.executed()).await;
+    let statements = statements.load(Ordering::Relaxed);
+    state.ctx.metrics.record(
+        operation_name.as_deref(),
+        outcome,
+        started.elapsed(),
+        statements,
     );
-    let (response, outcome) = match tokio::time::timeout(limits.request_timeout, run).await {
+    // A timeout or panic happened during execution: a server failure, not a
+    // request error.
+    let executed = marker.executed() || matches!(outcome, Outcome::Timeout | Outcome::Internal);
+    (response, executed, statements)
+}
+
+/// Runs an execution under the time limit and a panic guard: a panic is an
+/// `INTERNAL` error whose text is logged, never sent; running out of time is
+/// `UNAVAILABLE` (retryable). `executed` tells whether execution began.
+async fn guarded(
+    execution: impl Future<Output = GqlResponse>,
+    timeout: Duration,
+    executed: impl Fn() -> bool,
+) -> (GqlResponse, Outcome) {
+    match tokio::time::timeout(timeout, AssertUnwindSafe(execution).catch_unwind()).await {
         Ok(Ok(response)) => {
-            let outcome = if !marker.executed() {
+            let outcome = if !executed() {
                 Outcome::Rejected
             } else if response.errors.is_empty() {
                 Outcome::Ok
@@ -465,33 +484,19 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
             )
         }
         Err(_) => {
-            tracing::warn!(
-                timeout_ms = limits.request_timeout.as_millis() as u64,
-                "request timed out"
-            );
+            tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
             (
                 coded_error(
                     &format!(
                         "the request took longer than {} s and was stopped",
-                        limits.request_timeout.as_secs()
+                        timeout.as_secs()
                     ),
                     ErrorCode::Unavailable,
                 ),
                 Outcome::Timeout,
             )
         }
-    };
-    let statements = statements.load(Ordering::Relaxed);
-    state.ctx.metrics.record(
-        operation_name.as_deref(),
-        outcome,
-        started.elapsed(),
-        statements,
-    );
-    // A timeout or panic happened during execution: a server failure, not a
-    // request error.
-    let executed = marker.executed() || matches!(outcome, Outcome::Timeout | Outcome::Internal);
-    (response, executed, statements)
+    }
 }
 
 fn coded_error(message: &str, code: ErrorCode) -> GqlResponse {
@@ -614,6 +619,47 @@ mod tests {
         );
         assert_eq!(negotiate(&accept("text/plain")), None);
         assert_eq!(negotiate(&accept("application/json;q=0")), None);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_resolver_becomes_a_bare_internal_error() {
+        let (response, outcome) = guarded(
+            async { panic!("secret at /srv/db.rs: relation \"users\" does not exist") },
+            Duration::from_secs(5),
+            || true,
+        )
+        .await;
+        assert_eq!(outcome, Outcome::Internal);
+        let body = serde_json::to_string(&response).unwrap();
+        assert!(body.contains("\"INTERNAL\""), "{body}");
+        assert!(
+            !body.contains("secret") && !body.contains("/srv") && !body.contains("users"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_is_stopped_as_unavailable() {
+        let (response, outcome) = guarded(
+            async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                GqlResponse::new(async_graphql::Value::Null)
+            },
+            Duration::from_millis(20),
+            || true,
+        )
+        .await;
+        assert_eq!(outcome, Outcome::Timeout);
+        let body = serde_json::to_string(&response).unwrap();
+        assert!(body.contains("\"UNAVAILABLE\""), "{body}");
+        let (fine, outcome) = guarded(
+            async { GqlResponse::new(async_graphql::Value::Null) },
+            Duration::from_secs(1),
+            || true,
+        )
+        .await;
+        assert_eq!(outcome, Outcome::Ok);
+        assert!(fine.errors.is_empty());
     }
 
     #[test]
