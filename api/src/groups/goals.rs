@@ -16,7 +16,7 @@ use entity::{goal_reactions, recovery_goals};
 
 use super::{
     membership::SupportGroup,
-    posts::{ReactionCount, ReactionKind, names_in_group, reaction_summary},
+    posts::{ReactionCount, ReactionKind, people_in_group, reaction_summary},
     stored_enum,
 };
 use crate::{
@@ -231,7 +231,11 @@ async fn hydrate(
     owners.sort();
     owners.dedup();
     let names = match group {
-        Some(group) => names_in_group(db, group, &owners).await?,
+        Some(group) => people_in_group(db, group, &owners)
+            .await?
+            .into_iter()
+            .map(|(id, shown)| (id, shown.name))
+            .collect(),
         None => HashMap::new(),
     };
     let own_name = if group.is_none() {

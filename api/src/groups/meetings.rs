@@ -17,7 +17,7 @@ use entity::{group_meetings, group_members, meeting_attendance, meeting_rsvps};
 
 use super::{
     membership::SupportGroup,
-    posts::names_in_group,
+    posts::{Shown, people_in_group},
     rules::{self, Attendance, MAX_WEEKS},
     stored_enum,
 };
@@ -78,21 +78,20 @@ pub struct RsvpCounts {
 /// One member's attendance at a meeting (facilitators' view).
 #[derive(Clone)]
 pub struct AttendanceEntry {
-    user_id: Uuid,
-    display_name: String,
+    person: Option<Shown>,
     status: AttendanceStatus,
 }
 
 #[Object]
 impl AttendanceEntry {
     async fn display_name(&self) -> &str {
-        &self.display_name
+        self.person.as_ref().map_or("", |p| p.name.as_str())
     }
     async fn status(&self) -> AttendanceStatus {
         self.status
     }
-    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
-        User::by_id(ctx, self.user_id).await
+    async fn user(&self) -> Option<User> {
+        self.person.as_ref().map(|p| User::new(p.user.clone()))
     }
 }
 
@@ -306,15 +305,14 @@ async fn hydrate(
         let mut people: Vec<Uuid> = recorded.iter().map(|r| r.user_id).collect();
         people.sort();
         people.dedup();
-        let names = names_in_group(db, group.model.id, &people).await?;
+        let people = people_in_group(db, group.model.id, &people).await?;
         let mut by_meeting: HashMap<Uuid, Vec<AttendanceEntry>> = HashMap::new();
         for record in recorded {
             by_meeting
                 .entry(record.meeting_id)
                 .or_default()
                 .push(AttendanceEntry {
-                    user_id: record.user_id,
-                    display_name: names.get(&record.user_id).cloned().unwrap_or_default(),
+                    person: people.get(&record.user_id).cloned(),
                     status: AttendanceStatus::from_row(&record.status)?,
                 });
         }

@@ -271,7 +271,7 @@ impl GroupMembership {
 /// Another person in a group, as the viewer may see them.
 pub struct GroupMember {
     row: group_members::Model,
-    display_name: String,
+    person: Option<super::posts::Shown>,
     /// The viewer facilitates the group (sees who is who).
     facilitating: bool,
     viewer: Uuid,
@@ -285,7 +285,7 @@ impl GroupMember {
     }
     /// Their alias, else their display name.
     async fn display_name(&self) -> &str {
-        &self.display_name
+        self.person.as_ref().map_or("", |p| p.name.as_str())
     }
     async fn role(&self) -> async_graphql::Result<GroupRole> {
         Ok(GroupRole::from_row(&self.row.role)?)
@@ -299,11 +299,11 @@ impl GroupMember {
     /// The account behind the alias: facilitators, the member themselves,
     /// and for facilitators' own entries everyone (they lead the group
     /// under their name). Null otherwise.
-    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+    async fn user(&self) -> Option<User> {
         if self.facilitating || self.row.user_id == self.viewer || self.row.role == FACILITATOR {
-            return Ok(Some(User::by_id(ctx, self.row.user_id).await?));
+            return self.person.as_ref().map(|p| User::new(p.user.clone()));
         }
-        Ok(None)
+        None
     }
     /// Why they were removed (facilitators).
     async fn status_reason(&self) -> Option<&str> {
@@ -678,18 +678,15 @@ async fn members(
         .all(ctx.db()?)
         .await?;
     let people: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
-    let names = super::posts::names_in_group(ctx.db()?, group.model.id, &people).await?;
+    let mut people = super::posts::people_in_group(ctx.db()?, group.model.id, &people).await?;
     let facilitating = group.standing.is_facilitator();
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let display_name = names.get(&row.user_id).cloned().unwrap_or_default();
-            GroupMember {
-                row,
-                display_name,
-                facilitating,
-                viewer: principal.user_id,
-            }
+        .map(|row| GroupMember {
+            person: people.remove(&row.user_id),
+            row,
+            facilitating,
+            viewer: principal.user_id,
         })
         .collect())
 }

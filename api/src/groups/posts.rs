@@ -69,8 +69,9 @@ pub struct GroupPost {
     viewer: Uuid,
     facilitating: bool,
     author_name: String,
-    /// The viewer may see who wrote it (and any reveal was audited).
-    author_visible: bool,
+    /// The author's account, when the viewer may see who wrote it (any
+    /// reveal already audited).
+    author: Option<users::Model>,
     reply_count: i32,
     reactions: Vec<ReactionCount>,
     my_reactions: Vec<ReactionKind>,
@@ -95,12 +96,8 @@ impl GroupPost {
     }
     /// Null for anonymous posts, except to the author and the group's
     /// facilitators (audited).
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        if self.author_visible {
-            Ok(Some(User::by_id(ctx, self.model.author_user_id).await?))
-        } else {
-            Ok(None)
-        }
+    async fn author(&self) -> Option<User> {
+        self.author.clone().map(User::new)
     }
     async fn anonymous(&self) -> bool {
         self.model.anonymous
@@ -224,7 +221,7 @@ async fn hydrate(
         .collect();
     named.sort();
     named.dedup();
-    let names = names_in_group(db, viewer.group.model.id, &named).await?;
+    let people = people_in_group(db, viewer.group.model.id, &named).await?;
 
     // A facilitator seeing who wrote others' anonymous posts: audited,
     // naming the author's record when they are a patient.
@@ -264,19 +261,18 @@ async fn hydrate(
         .map(|model| {
             let own = model.author_user_id == me;
             let author_visible = !model.anonymous || own || reveal;
+            let shown = people.get(&model.author_user_id);
             let author_name = if model.anonymous && !own {
                 ANONYMOUS.to_owned()
             } else {
-                names
-                    .get(&model.author_user_id)
-                    .cloned()
-                    .unwrap_or_default()
+                shown.map(|s| s.name.clone()).unwrap_or_default()
             };
+            let author = shown.filter(|_| author_visible).map(|s| s.user.clone());
             GroupPost {
                 viewer: me,
                 facilitating,
                 author_name,
-                author_visible,
+                author,
                 reply_count: reply_counts.get(&model.id).copied().unwrap_or(0) as i32,
                 reactions: reactions.remove(&model.id).unwrap_or_default(),
                 my_reactions: mine.remove(&model.id).unwrap_or_default(),
@@ -343,16 +339,25 @@ pub(super) async fn reaction_summary<E: EntityTrait>(
     Ok((counts, mine))
 }
 
-/// Names shown in a group: alias, else display name (one query each).
-pub(super) async fn names_in_group(
+/// How someone appears in a group: their alias (else display name), and
+/// their account for the viewers allowed to see it.
+#[derive(Clone)]
+pub(super) struct Shown {
+    pub name: String,
+    pub user: users::Model,
+}
+
+/// People as they appear in a group, in two queries whatever their number
+/// (so lists resolve accounts without a per-row loader batch).
+pub(super) async fn people_in_group(
     db: &DatabaseConnection,
     group: Uuid,
     people: &[Uuid],
-) -> ApiResult<HashMap<Uuid, String>> {
+) -> ApiResult<HashMap<Uuid, Shown>> {
     if people.is_empty() {
         return Ok(HashMap::new());
     }
-    let aliases: HashMap<Uuid, String> = group_members::Entity::find()
+    let mut aliases: HashMap<Uuid, String> = group_members::Entity::find()
         .filter(group_members::Column::GroupId.eq(group))
         .filter(group_members::Column::UserId.is_in(people.iter().copied()))
         .all(db)
@@ -360,22 +365,18 @@ pub(super) async fn names_in_group(
         .into_iter()
         .filter_map(|m| m.alias.map(|a| (m.user_id, a)))
         .collect();
-    let missing: Vec<Uuid> = people
-        .iter()
-        .filter(|p| !aliases.contains_key(p))
-        .copied()
-        .collect();
-    let mut names = aliases;
-    if !missing.is_empty() {
-        for user in users::Entity::find()
-            .filter(users::Column::Id.is_in(missing))
-            .all(db)
-            .await?
-        {
-            names.insert(user.id, user.display_name);
-        }
-    }
-    Ok(names)
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(people.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|user| {
+            let name = aliases
+                .remove(&user.id)
+                .unwrap_or_else(|| user.display_name.clone());
+            (user.id, Shown { name, user })
+        })
+        .collect())
 }
 
 /// Replies of `posts`, hydrated and attached (one batch whatever the page).
