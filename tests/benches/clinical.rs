@@ -1,6 +1,7 @@
 //! Tapering and monitoring under load (figures only, no assertions):
 //!
-//! 1. Plan generation for a 2-year plan (the pure generator).
+//! 1. Plan generation (the pure generator): the CDC long-term preset from
+//!    300 MME/day, and a custom taper that lasts over two years.
 //! 2. `logDose` throughput with 50 concurrent patients.
 //! 3. `careTeamOverview(first: 50)` for a clinician with 500 patients who
 //!    have 90 days of check-ins, assessments and dose logs, and one
@@ -66,30 +67,45 @@ async fn bench() {
 }
 
 fn plan_generation() {
-    // Morphine 300 mg/day, CDC long-term: about two years of steps.
-    let request = PlanRequest {
-        starting_daily_dose: 300.0,
-        target_daily_dose: 0.0,
-        starts_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
-        rule: Rule::CdcLongTerm,
-        follow_up_every_days: 28,
-        unit: 15.0,
-        mme_factor: Some(1.0),
-    };
-    let plan = generate(&request).expect("plan");
-    let days =
-        (plan.steps.last().map(|s| s.ends_on).unwrap_or_default() - request.starts_on).num_days();
-    let runs = 20_000;
-    let started = Instant::now();
-    for _ in 0..runs {
-        std::hint::black_box(generate(std::hint::black_box(&request)).ok());
+    let starts_on = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    // Morphine 300 mg/day (15 mg tablets): the CDC long-term preset, and a
+    // slow custom taper (5% of the current dose every 2 weeks) that runs
+    // for over two years.
+    let plans = [
+        ("CDC long-term", Rule::CdcLongTerm),
+        (
+            "custom 5% / 14 days",
+            Rule::Custom {
+                reduction_percent: 5.0,
+                step_days: 14,
+            },
+        ),
+    ];
+    for (name, rule) in plans {
+        let request = PlanRequest {
+            starting_daily_dose: 300.0,
+            target_daily_dose: 0.0,
+            starts_on,
+            rule,
+            follow_up_every_days: 28,
+            unit: 15.0,
+            mme_factor: Some(1.0),
+        };
+        let plan = generate(&request).expect("plan");
+        let days =
+            (plan.steps.last().map(|s| s.ends_on).unwrap_or_default() - starts_on).num_days();
+        let runs = 20_000;
+        let started = Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(generate(std::hint::black_box(&request)).ok());
+        }
+        let each = started.elapsed() / runs;
+        println!(
+            "plan generation, {name}: {} steps over {days} days: {:.2} µs per plan ({runs} runs)",
+            plan.steps.len(),
+            each.as_secs_f64() * 1e6
+        );
     }
-    let each = started.elapsed() / runs;
-    println!(
-        "plan generation: {} steps over {days} days: {:.2} µs per plan ({runs} runs)",
-        plan.steps.len(),
-        each.as_secs_f64() * 1e6
-    );
 }
 
 async fn oxycodone(app: &TestApp, token: &str) -> Value {
