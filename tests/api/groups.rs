@@ -244,6 +244,25 @@ async fn the_acceptance_walkthrough() {
         .unwrap();
     assert_eq!(revealed["author"]["id"], c.river.user_id.to_string());
     assert_eq!(revealed["authorDisplayName"], "Anonymous member");
+    // The same through `nodes` and a fragment, for facilitator and member.
+    let via_nodes = "query($id: UUID!) { supportGroup(id: $id) { posts { nodes { ...P } } } }
+        fragment P on GroupPost { id who: author { id } }";
+    for (who, expected) in [
+        (&c.facilitator, json!({ "id": c.river.user_id })),
+        (&c.sky, Value::Null),
+    ] {
+        let reply = app
+            .graphql(via_nodes, json!({ "id": c.group }), Some(&who.token))
+            .await;
+        let found = reply.ok()["supportGroup"]["posts"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == secret.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(found["who"], expected);
+    }
 
     // Non-members (clinician, admin) cannot read posts.
     for outsider in [&c.clinician, &c.admin] {

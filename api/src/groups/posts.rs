@@ -455,15 +455,29 @@ pub async fn page(
         .limit(page.fetch())
         .all(db)
         .await?;
-    let node = ctx.look_ahead().field("edges").field("node");
+    // What the client asked for, through `edges { node }` or `nodes`.
+    let lookahead = ctx.look_ahead();
+    let (edges, nodes) = (
+        lookahead.field("edges").field("node"),
+        lookahead.field("nodes"),
+    );
+    let asks = |path: &[&str]| {
+        [&edges, &nodes].iter().any(|start| {
+            let mut at = start.field(path[0]);
+            for name in &path[1..] {
+                at = at.field(name);
+            }
+            at.exists()
+        })
+    };
     let viewer = Viewer {
         principal,
         request_id: ctx.request_id(),
         group,
     };
-    let mut posts = hydrate(db, &viewer, rows, node.field("author").exists()).await?;
-    if node.field("replies").exists() {
-        let reveal = node.field("replies").field("author").exists();
+    let mut posts = hydrate(db, &viewer, rows, asks(&["author"])).await?;
+    if asks(&["replies"]) {
+        let reveal = asks(&["replies", "author"]);
         attach_replies(db, &viewer, &mut posts, reveal).await?;
     }
     Ok(pagination::connection(
