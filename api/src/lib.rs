@@ -61,10 +61,9 @@ pub struct AppContextInner {
     pub tokens: auth::TokenService,
     pub passwords: auth::passwords::PasswordHasherPool,
     pub auth_limiter: auth::rate_limit::AuthRateLimiter,
-    /// Live notifications and alerts for subscribers.
+    /// Live notifications, alerts and group posts for subscribers (across
+    /// replicas on PostgreSQL).
     pub hub: monitoring::hub::NotificationHub,
-    /// Live group posts for subscribed members.
-    pub group_posts: groups::live::PostFeed,
     pub metrics: Metrics,
 }
 
@@ -79,14 +78,14 @@ impl AppContext {
     pub fn new(config: Config, db: db::Database) -> Self {
         let tokens = auth::TokenService::new(&config.jwt_secret);
         let auth_limiter = auth::rate_limit::AuthRateLimiter::new(config.auth_rate_per_minute);
+        let hub = monitoring::hub::NotificationHub::new(&db);
         Self(Arc::new(AppContextInner {
             config,
             db,
             tokens,
             passwords: auth::passwords::PasswordHasherPool::default(),
             auth_limiter,
-            hub: monitoring::hub::NotificationHub::default(),
-            group_posts: groups::live::PostFeed::default(),
+            hub,
             metrics: Metrics::default(),
         }))
     }
@@ -151,6 +150,7 @@ impl Application {
             let db = db.clone();
             async move { db.migrate_with_retry().await }
         });
+        let relay = tokio::spawn(self.ctx.hub.clone().relay(db.clone()));
         let router = app(self.ctx.clone());
         tracing::info!(address = %self.local_addr(), "stepdown listening");
         axum::serve(
@@ -160,6 +160,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await?;
         migrations.abort();
+        relay.abort();
         db.close().await;
         tracing::info!("stepdown stopped");
         Ok(())

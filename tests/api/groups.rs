@@ -1491,3 +1491,73 @@ async fn concurrent_joins_never_overfill_a_group() {
         .await;
     assert_eq!(count.ok()["supportGroup"]["memberCount"], 3);
 }
+
+#[tokio::test]
+async fn live_posts_reach_members_connected_to_another_replica() {
+    let app = spawn_app().await;
+    if !app.db.is_postgres() {
+        // One SQLite file is one process: there are no replicas to cross.
+        eprintln!("skipped on SQLite: replicas need PostgreSQL");
+        return;
+    }
+    let c = circle(&app).await;
+    let other = app.replica().await;
+    let connect =
+        |p: &Person| app.ws_connect(json!({ "authorization": format!("Bearer {}", p.token) }));
+    let mut sky = connect(&c.sky).await.expect("member connects to replica A");
+    sky.subscribe(
+        "g",
+        "subscription($g: UUID!) { groupPostAdded(groupId: $g) { id authorDisplayName author { id } } }",
+        json!({ "g": c.group }),
+    )
+    .await;
+    let mut inbox = connect(&c.facilitator)
+        .await
+        .expect("facilitator connects to replica A");
+    inbox
+        .subscribe(
+            "n",
+            "subscription { notificationAdded { kind } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // Written through replica B, heard on replica A — still anonymous.
+    let written = post(
+        &other,
+        &c.river,
+        &c.group,
+        "Through the other door.",
+        true,
+        "x1",
+    )
+    .await;
+    let id = written.ok()["createGroupPost"]["post"]["id"].clone();
+    match sky.next_message().await {
+        Some(WsEvent::Message(msg)) => {
+            let delivered = &msg["payload"]["data"]["groupPostAdded"];
+            assert_eq!(delivered["id"], id, "{msg}");
+            assert_eq!(delivered["author"], Value::Null);
+            assert_eq!(delivered["authorDisplayName"], "Anonymous member");
+        }
+        other => panic!("expected the post, got {other:?}"),
+    }
+    other
+        .graphql(
+            "mutation($input: ReportGroupPostInput!) { reportGroupPost(input: $input) { ok } }",
+            json!({ "input": { "postId": id, "reason": "check" } }),
+            Some(&c.sky.token),
+        )
+        .await
+        .ok();
+    match inbox.next_message().await {
+        Some(WsEvent::Message(msg)) => {
+            assert_eq!(
+                msg["payload"]["data"]["notificationAdded"]["kind"], "GROUP_POST_REPORTED",
+                "{msg}"
+            );
+        }
+        other => panic!("expected the notification, got {other:?}"),
+    }
+}

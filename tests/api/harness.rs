@@ -20,15 +20,25 @@ pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
 
 /// A database made for one test and removed when the test ends.
 pub enum TestDb {
-    Sqlite { path: std::path::PathBuf },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        path: std::path::PathBuf,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        /// Another test server's database (a replica): left in place.
+        shared: bool,
+    },
 }
 
 impl TestDb {
     /// A fresh, empty database (not yet migrated).
     pub async fn create() -> Self {
         let db = Self::named(&format!("stepdown_test_{}", Uuid::now_v7().simple()));
-        if let TestDb::Postgres { admin_url, name } = &db {
+        if let TestDb::Postgres {
+            admin_url, name, ..
+        } = &db
+        {
             let mut admin = PgConnection::connect(admin_url)
                 .await
                 .expect("connect to TEST_DATABASE_URL");
@@ -45,6 +55,7 @@ impl TestDb {
             Ok(admin_url) if !admin_url.is_empty() => TestDb::Postgres {
                 admin_url,
                 name: name.to_owned(),
+                shared: false,
             },
             _ => TestDb::Sqlite {
                 path: std::env::temp_dir().join(format!("{name}.db")),
@@ -59,7 +70,9 @@ impl TestDb {
     pub fn url(&self) -> String {
         match self {
             TestDb::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),
-            TestDb::Postgres { admin_url, name } => with_database(admin_url, name),
+            TestDb::Postgres {
+                admin_url, name, ..
+            } => with_database(admin_url, name),
         }
     }
 
@@ -105,7 +118,10 @@ impl Drop for TestDb {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            TestDb::Postgres { admin_url, name } => {
+            TestDb::Postgres { shared: true, .. } => {}
+            TestDb::Postgres {
+                admin_url, name, ..
+            } => {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop cannot await: use a runtime of its own on a thread.
                 let _ = std::thread::spawn(move || {
@@ -226,6 +242,26 @@ impl GqlReply {
 }
 
 impl TestApp {
+    /// A second server over this one's database, as another replica
+    /// behind a load balancer would be (PostgreSQL only).
+    pub async fn replica(&self) -> TestApp {
+        let TestDb::Postgres {
+            admin_url, name, ..
+        } = &self.db
+        else {
+            panic!("replicas share a PostgreSQL database");
+        };
+        spawn_app_with(Options {
+            db: Some(TestDb::Postgres {
+                admin_url: admin_url.clone(),
+                name: name.clone(),
+                shared: true,
+            }),
+            ..Default::default()
+        })
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

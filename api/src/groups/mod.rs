@@ -7,7 +7,6 @@
 
 pub mod demo;
 pub mod goals;
-pub mod live;
 pub mod meetings;
 pub mod membership;
 pub mod posts;

@@ -769,7 +769,10 @@ async fn create(ctx: &Context<'_>, input: CreateGroupPostInput) -> ApiResult<Gro
     )
     .await?;
     txn.commit().await?;
-    ctx.app().group_posts.publish(post.clone());
+    ctx.app()
+        .hub
+        .publish(vec![LiveEvent::GroupPost(post.clone())])
+        .await;
     one(ctx, &group, post).await
 }
 
@@ -892,7 +895,7 @@ async fn report(ctx: &Context<'_>, input: ReportGroupPostInput) -> ApiResult<()>
         .await?;
     }
     txn.commit().await?;
-    ctx.app().hub.publish(live);
+    ctx.app().hub.publish(live).await;
     Ok(())
 }
 
@@ -962,15 +965,17 @@ impl PostsSubscription {
         let request_id = ctx.request_id().to_owned();
         let reveal = ctx.look_ahead().field("author").exists();
         let principal = Arc::new(principal);
-        Ok(ctx.app().group_posts.subscribe().filter_map(move |post| {
+        let watched = group.id;
+        let posts = ctx.app().hub.subscribe(move |event| match event {
+            LiveEvent::GroupPost(post) if post.group_id == watched => Some(post.clone()),
+            _ => None,
+        });
+        Ok(posts.filter_map(move |post| {
             let database = database.clone();
             let principal = principal.clone();
             let request_id = request_id.clone();
             let group = group.clone();
             async move {
-                if post.group_id != group.id {
-                    return None;
-                }
                 let delivered = async {
                     let db = database.conn()?;
                     // Re-check membership for every post: a member who
@@ -991,9 +996,7 @@ impl PostsSubscription {
                         request_id: &request_id,
                         group: &group,
                     };
-                    Ok(hydrate(db, &viewer, vec![(*post).clone()], reveal)
-                        .await?
-                        .pop())
+                    Ok(hydrate(db, &viewer, vec![post], reveal).await?.pop())
                 }
                 .await;
                 match delivered {

@@ -212,7 +212,7 @@ pub async fn submit(
     )
     .await?;
     txn.commit().await?;
-    ctx.app().hub.publish(events);
+    ctx.app().hub.publish(events).await;
     Ok(WithdrawalAssessment(assessment))
 }
 

@@ -331,7 +331,7 @@ pub async fn submit(ctx: &Context<'_>, input: SubmitCheckInInput) -> ApiResult<C
     )
     .await?;
     txn.commit().await?;
-    ctx.app().hub.publish(events);
+    ctx.app().hub.publish(events).await;
     Ok(CheckIn(check_in))
 }
 

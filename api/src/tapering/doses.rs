@@ -275,7 +275,7 @@ async fn log_dose(ctx: &Context<'_>, input: LogDoseInput) -> ApiResult<DoseLog> 
     )
     .await?;
     txn.commit().await?;
-    ctx.app().hub.publish(events);
+    ctx.app().hub.publish(events).await;
     Ok(DoseLog(log))
 }
 

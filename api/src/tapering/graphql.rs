@@ -561,7 +561,7 @@ async fn activate(ctx: &Context<'_>, input: TaperPlanRef) -> ApiResult<TaperPlan
     .await?;
     let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
     txn.commit().await?;
-    ctx.app().hub.publish(events);
+    ctx.app().hub.publish(events).await;
     view(
         db,
         PlanRecord {
@@ -647,7 +647,7 @@ async fn resume(ctx: &Context<'_>, input: TaperPlanRef) -> ApiResult<TaperPlan> 
     plans::record_event(&txn, plan.id, "RESUMED", Some(principal.user_id), None, now).await?;
     let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
     txn.commit().await?;
-    ctx.app().hub.publish(events);
+    ctx.app().hub.publish(events).await;
     view(db, PlanRecord { plan, steps }, patient, relationship).await
 }
 
@@ -1079,7 +1079,7 @@ impl RegimenMutation {
         .map_err(ApiError::from)?;
         let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
         txn.commit().await.map_err(ApiError::from)?;
-        ctx.app().hub.publish(events);
+        ctx.app().hub.publish(events).await;
         Ok(AddMedicationOrderPayload {
             order: MedicationOrder(order),
             patient: Patient {
