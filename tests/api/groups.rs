@@ -1298,6 +1298,25 @@ async fn shared_goals_for_accountability() {
         cheered.ok()["reactToGoal"]["goal"]["reactions"][0]["count"],
         1
     );
+    let unreact = "mutation($input: GoalReactionInput!) { removeGoalReaction(input: $input) { goal { reactions { kind count } } } }";
+    let taken_back = app
+        .graphql(
+            unreact,
+            json!({ "input": { "goalId": goal_id, "kind": "CELEBRATE" } }),
+            Some(&c.sky.token),
+        )
+        .await;
+    assert_eq!(
+        taken_back.ok()["removeGoalReaction"]["goal"]["reactions"],
+        json!([])
+    );
+    app.graphql(
+        react,
+        json!({ "input": { "goalId": goal_id, "kind": "CELEBRATE" } }),
+        Some(&c.sky.token),
+    )
+    .await
+    .ok();
     let shared = app
         .graphql("query($id: UUID!) { supportGroup(id: $id) { sharedGoals { title progressPercent ownerDisplayName isMine } } }", json!({ "id": c.group }), Some(&c.sky.token))
         .await;

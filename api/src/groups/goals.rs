@@ -200,7 +200,18 @@ impl GoalsMutation {
         input: GoalReactionInput,
     ) -> async_graphql::Result<GoalPayload> {
         Ok(GoalPayload {
-            goal: react(ctx, input).await?,
+            goal: react(ctx, input, true).await?,
+        })
+    }
+
+    /// A member takes their reaction to a goal back.
+    async fn remove_goal_reaction(
+        &self,
+        ctx: &Context<'_>,
+        input: GoalReactionInput,
+    ) -> async_graphql::Result<GoalPayload> {
+        Ok(GoalPayload {
+            goal: react(ctx, input, false).await?,
         })
     }
 }
@@ -435,7 +446,7 @@ async fn share(ctx: &Context<'_>, input: ShareGoalInput) -> ApiResult<Goal> {
     one(ctx, goal).await
 }
 
-async fn react(ctx: &Context<'_>, input: GoalReactionInput) -> ApiResult<Goal> {
+async fn react(ctx: &Context<'_>, input: GoalReactionInput, add: bool) -> ApiResult<Goal> {
     let principal = ctx.principal().await?;
     let db = ctx.db()?;
     let goal = recovery_goals::Entity::find_by_id(input.goal_id)
@@ -458,22 +469,31 @@ async fn react(ctx: &Context<'_>, input: GoalReactionInput) -> ApiResult<Goal> {
         ApiError::NotFound(_) | ApiError::Forbidden => ApiError::NotFound("goal"),
         other => other,
     })?;
-    goal_reactions::Entity::insert(goal_reactions::ActiveModel {
-        goal_id: Set(goal.id),
-        user_id: Set(principal.user_id),
-        kind: Set(input.kind.as_str().to_owned()),
-        created_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            goal_reactions::Column::GoalId,
-            goal_reactions::Column::UserId,
-            goal_reactions::Column::Kind,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    if add {
+        goal_reactions::Entity::insert(goal_reactions::ActiveModel {
+            goal_id: Set(goal.id),
+            user_id: Set(principal.user_id),
+            kind: Set(input.kind.as_str().to_owned()),
+            created_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                goal_reactions::Column::GoalId,
+                goal_reactions::Column::UserId,
+                goal_reactions::Column::Kind,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    } else {
+        goal_reactions::Entity::delete_many()
+            .filter(goal_reactions::Column::GoalId.eq(goal.id))
+            .filter(goal_reactions::Column::UserId.eq(principal.user_id))
+            .filter(goal_reactions::Column::Kind.eq(input.kind.as_str()))
+            .exec(db)
+            .await?;
+    }
     one(ctx, goal).await
 }
