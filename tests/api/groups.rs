@@ -1037,6 +1037,35 @@ async fn meetings_rsvps_attendance_and_streaks() {
         .ok();
     let mine = app.graphql(history, json!({}), Some(&c.river.token)).await;
     assert_eq!(mine.ok()["myGroupMemberships"][0]["attendanceStreak"], 2);
+    // The facilitator sees each member's streak at a glance; members don't.
+    let glance = "query($id: UUID!) { supportGroup(id: $id) { members { displayName attendanceStreak meetingsAttended } } }";
+    let roster = app
+        .graphql(glance, json!({ "id": c.group }), Some(&c.facilitator.token))
+        .await;
+    let river = roster.ok()["supportGroup"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["displayName"] == "River")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            river["attendanceStreak"].clone(),
+            river["meetingsAttended"].clone()
+        ),
+        (json!(2), json!(2))
+    );
+    let as_member = app
+        .graphql(glance, json!({ "id": c.group }), Some(&c.sky.token))
+        .await;
+    assert!(
+        as_member.ok()["supportGroup"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["attendanceStreak"].is_null())
+    );
     // Someone outside the group cannot be marked.
     let outsider = app
         .graphql(ATTEND, json!({ "input": { "meetingId": past[2], "userId": c.clinician.user_id, "status": "ATTENDED" } }), Some(&c.facilitator.token))

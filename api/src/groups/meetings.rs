@@ -672,3 +672,55 @@ pub async fn history(
         records,
     })
 }
+
+/// Attendance at a glance for several members of one group (the
+/// facilitator's member list), in two queries whatever their number:
+/// `(streak, meetings attended)` by user id, counted as in `history`.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    group: Uuid,
+    members: &[group_members::Model],
+) -> ApiResult<HashMap<Uuid, (u32, u32)>> {
+    if members.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let held = group_meetings::Entity::find()
+        .filter(group_meetings::Column::GroupId.eq(group))
+        .filter(group_meetings::Column::CancelledAt.is_null())
+        .filter(group_meetings::Column::EndsAt.lte(Utc::now()))
+        .order_by_desc(group_meetings::Column::StartsAt)
+        .all(db)
+        .await?;
+    let mut recorded: HashMap<(Uuid, Uuid), Attendance> = HashMap::new();
+    for row in meeting_attendance::Entity::find()
+        .filter(meeting_attendance::Column::GroupId.eq(group))
+        .filter(meeting_attendance::Column::UserId.is_in(members.iter().map(|m| m.user_id)))
+        .all(db)
+        .await?
+    {
+        recorded.insert(
+            (row.user_id, row.meeting_id),
+            AttendanceStatus::from_row(&row.status)?.into(),
+        );
+    }
+    Ok(members
+        .iter()
+        .map(|member| {
+            let statuses: Vec<Option<Attendance>> = held
+                .iter()
+                .filter_map(|meeting| {
+                    let status = recorded.get(&(member.user_id, meeting.id)).copied();
+                    (meeting.ends_at >= member.created_at || status.is_some()).then_some(status)
+                })
+                .collect();
+            let attended = statuses
+                .iter()
+                .filter(|s| **s == Some(Attendance::Attended))
+                .count() as u32;
+            (
+                member.user_id,
+                (rules::attendance_streak(&statuses), attended),
+            )
+        })
+        .collect())
+}

@@ -272,6 +272,8 @@ impl GroupMembership {
 pub struct GroupMember {
     row: group_members::Model,
     person: Option<super::posts::Shown>,
+    /// `(streak, meetings attended)`, for facilitators.
+    attendance: Option<(u32, u32)>,
     /// The viewer facilitates the group (sees who is who).
     facilitating: bool,
     viewer: Uuid,
@@ -304,6 +306,15 @@ impl GroupMember {
             return self.person.as_ref().map(|p| User::new(p.user.clone()));
         }
         None
+    }
+    /// Consecutive meetings attended, counting back from the latest
+    /// (facilitators; null to others).
+    async fn attendance_streak(&self) -> Option<i32> {
+        self.attendance.map(|(streak, _)| streak as i32)
+    }
+    /// Meetings attended since they joined (facilitators; null to others).
+    async fn meetings_attended(&self) -> Option<i32> {
+        self.attendance.map(|(_, attended)| attended as i32)
     }
     /// Why they were removed (facilitators).
     async fn status_reason(&self) -> Option<&str> {
@@ -680,10 +691,18 @@ async fn members(
     let people: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
     let mut people = super::posts::people_in_group(ctx.db()?, group.model.id, &people).await?;
     let facilitating = group.standing.is_facilitator();
+    let mut attendance = if facilitating {
+        let members: Vec<group_members::Model> =
+            rows.iter().filter(|r| r.role == MEMBER).cloned().collect();
+        meetings::summaries(ctx.db()?, group.model.id, &members).await?
+    } else {
+        std::collections::HashMap::new()
+    };
     Ok(rows
         .into_iter()
         .map(|row| GroupMember {
             person: people.remove(&row.user_id),
+            attendance: attendance.remove(&row.user_id),
             row,
             facilitating,
             viewer: principal.user_id,
