@@ -171,12 +171,12 @@ async fn the_acceptance_walkthrough() {
     // Members joined with their alias, which the group sees.
     let members = app
         .graphql(
-            "query($id: UUID!) { supportGroup(id: $id) { members { displayName role user { id } } } }",
+            "query($id: UUID!) { supportGroup(id: $id) { members { nodes { displayName role user { id } } } } }",
             json!({ "id": c.group }),
             Some(&c.sky.token),
         )
         .await;
-    let names: Vec<&str> = members.ok()["supportGroup"]["members"]
+    let names: Vec<&str> = members.ok()["supportGroup"]["members"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -186,7 +186,21 @@ async fn the_acceptance_walkthrough() {
         names.contains(&"River") && names.contains(&"Sky"),
         "{names:?}"
     );
-    let river_entry = members.ok()["supportGroup"]["members"]
+    // The list pages like every unbounded list.
+    let paged = app
+        .graphql(
+            "query($id: UUID!) { supportGroup(id: $id) { members(first: 2) { nodes { displayName } pageInfo { hasNextPage endCursor } } } }",
+            json!({ "id": c.group }),
+            Some(&c.sky.token),
+        )
+        .await;
+    let page = &paged.ok()["supportGroup"]["members"];
+    assert_eq!(page["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        page["pageInfo"]["hasNextPage"], true,
+        "facilitator, River and Sky are 3"
+    );
+    let river_entry = members.ok()["supportGroup"]["members"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -430,13 +444,13 @@ async fn membership_policies_and_capacity() {
     assert_eq!(code(&posts(&app, &a, &gated).await), Some("FORBIDDEN"));
     let pending = app
         .graphql(
-            "query($id: UUID!) { supportGroup(id: $id) { members(status: PENDING) { displayName user { id } } } }",
+            "query($id: UUID!) { supportGroup(id: $id) { members(status: PENDING) { nodes { displayName user { id } } } } }",
             json!({ "id": gated }),
             Some(&facilitator.token),
         )
         .await;
     assert_eq!(
-        pending.ok()["supportGroup"]["members"][0]["user"]["id"],
+        pending.ok()["supportGroup"]["members"]["nodes"][0]["user"]["id"],
         a.user_id.to_string()
     );
     let approve = "mutation($input: GroupMemberRef!) { approveMembership(input: $input) { membership { status } } }";
@@ -632,7 +646,7 @@ async fn facilitators_are_assigned_by_admins_and_a_group_keeps_one() {
     );
     let members = app
         .graphql(
-            "query($id: UUID!) { supportGroup(id: $id) { members { displayName } } }",
+            "query($id: UUID!) { supportGroup(id: $id) { members { nodes { displayName } } } }",
             json!({ "id": c.group }),
             Some(&c.admin.token),
         )
@@ -1038,11 +1052,11 @@ async fn meetings_rsvps_attendance_and_streaks() {
     let mine = app.graphql(history, json!({}), Some(&c.river.token)).await;
     assert_eq!(mine.ok()["myGroupMemberships"][0]["attendanceStreak"], 2);
     // The facilitator sees each member's streak at a glance; members don't.
-    let glance = "query($id: UUID!) { supportGroup(id: $id) { members { displayName attendanceStreak meetingsAttended } } }";
+    let glance = "query($id: UUID!) { supportGroup(id: $id) { members { nodes { displayName attendanceStreak meetingsAttended } } } }";
     let roster = app
         .graphql(glance, json!({ "id": c.group }), Some(&c.facilitator.token))
         .await;
-    let river = roster.ok()["supportGroup"]["members"]
+    let river = roster.ok()["supportGroup"]["members"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -1060,7 +1074,7 @@ async fn meetings_rsvps_attendance_and_streaks() {
         .graphql(glance, json!({ "id": c.group }), Some(&c.sky.token))
         .await;
     assert!(
-        as_member.ok()["supportGroup"]["members"]
+        as_member.ok()["supportGroup"]["members"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
@@ -1195,7 +1209,7 @@ async fn the_group_authorization_matrix() {
         &app,
         &callers,
         "SupportGroup.members",
-        "query($id: UUID!) { supportGroup(id: $id) { members { displayName } } }",
+        "query($id: UUID!) { supportGroup(id: $id) { members { nodes { displayName } } } }",
         json!({ "id": group }),
         &[
             ("patient", Allowed),
@@ -1347,12 +1361,27 @@ async fn shared_goals_for_accountability() {
     .await
     .ok();
     let shared = app
-        .graphql("query($id: UUID!) { supportGroup(id: $id) { sharedGoals { title progressPercent ownerDisplayName isMine } } }", json!({ "id": c.group }), Some(&c.sky.token))
+        .graphql("query($id: UUID!) { supportGroup(id: $id) { sharedGoals { nodes { title progressPercent ownerDisplayName isMine } } } }", json!({ "id": c.group }), Some(&c.sky.token))
         .await;
-    let goals = &shared.ok()["supportGroup"]["sharedGoals"];
+    let goals = &shared.ok()["supportGroup"]["sharedGoals"]["nodes"];
     assert_eq!(goals[0]["ownerDisplayName"], "River");
     assert_eq!(goals[0]["progressPercent"], 100);
     assert_eq!(goals[0]["isMine"], false);
+    // The owner's phone syncs goals changed since its last pull.
+    let sync =
+        "query($since: DateTime) { myGoals(updatedSince: $since) { nodes { title status } } }";
+    let all = app
+        .graphql(sync, json!({ "since": null }), Some(&c.river.token))
+        .await;
+    assert_eq!(all.ok()["myGoals"]["nodes"][0]["status"], "ACHIEVED");
+    let later = app
+        .graphql(
+            sync,
+            json!({ "since": Utc::now() + Duration::minutes(1) }),
+            Some(&c.river.token),
+        )
+        .await;
+    assert_eq!(later.ok()["myGoals"]["nodes"], json!([]));
     // Outsiders neither see nor react.
     assert_eq!(
         code(
@@ -1477,7 +1506,7 @@ async fn the_demo_organization_has_a_living_group() {
         .to_owned();
     let mine = app
         .graphql(
-            "{ myGroupMemberships { alias attendanceStreak group { name meetingUrl sharedGoals { title }
+            "{ myGroupMemberships { alias attendanceStreak group { name meetingUrl sharedGoals { nodes { title } }
                meetings { startsAt } posts { edges { node { authorDisplayName replyCount } } } } } }",
             json!({}),
             Some(&token),
@@ -1486,7 +1515,7 @@ async fn the_demo_organization_has_a_living_group() {
     let membership = &mine.ok()["myGroupMemberships"][0];
     assert_eq!(membership["alias"], "Lark");
     assert_eq!(
-        membership["group"]["sharedGoals"][0]["title"],
+        membership["group"]["sharedGoals"]["nodes"][0]["title"],
         "Walk 20 minutes every day"
     );
     assert!(

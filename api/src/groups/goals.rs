@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{
+    Context, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -29,7 +31,7 @@ use crate::{
     },
     care::validation::optional_text,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, scalars::Date},
+    graphql::{ContextExt, pagination, scalars::Date},
 };
 
 stored_enum!(GoalStatus {
@@ -141,17 +143,16 @@ pub struct GoalsQuery;
 
 #[Object]
 impl GoalsQuery {
-    /// The caller's own goals, newest first.
-    async fn my_goals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Goal>> {
-        let principal = ctx.principal().await?;
-        let db = ctx.db()?;
-        let rows = recovery_goals::Entity::find()
-            .filter(recovery_goals::Column::UserId.eq(principal.user_id))
-            .order_by_desc(recovery_goals::Column::Id)
-            .all(db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(hydrate(db, principal, None, rows).await?)
+    /// The caller's own goals, newest first; with `updatedSince`, those
+    /// changed since (for a phone's incremental sync).
+    async fn my_goals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        updated_since: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Connection<String, Goal>> {
+        Ok(my_goals(ctx, first, after, updated_since).await?)
     }
 }
 
@@ -273,9 +274,46 @@ async fn hydrate(
         .collect())
 }
 
-/// `SupportGroup.sharedGoals`: members and facilitators, most recently
-/// updated first.
-pub async fn shared_with(ctx: &Context<'_>, group: &SupportGroup) -> ApiResult<Vec<Goal>> {
+async fn my_goals(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    updated_since: Option<DateTime<Utc>>,
+) -> ApiResult<Connection<String, Goal>> {
+    let principal = ctx.principal().await?;
+    let db = ctx.db()?;
+    let page = pagination::page(
+        first,
+        after.as_deref(),
+        ctx.app().config.limits.max_page_size,
+    )?;
+    let mut query =
+        recovery_goals::Entity::find().filter(recovery_goals::Column::UserId.eq(principal.user_id));
+    if let Some(since) = updated_since {
+        query = query.filter(recovery_goals::Column::UpdatedAt.gte(since));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(recovery_goals::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(recovery_goals::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+    let goals = hydrate(db, principal, None, rows).await?;
+    Ok(pagination::connection(
+        goals.into_iter().map(|g| (g.model.id, g)).collect(),
+        page,
+    ))
+}
+
+/// `SupportGroup.sharedGoals`: members and facilitators, newest first.
+pub async fn shared_with(
+    ctx: &Context<'_>,
+    group: &SupportGroup,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Connection<String, Goal>> {
     let principal = ctx.principal().await?;
     let db = ctx.db()?;
     let allowed = group.standing.allows(GroupNeed::Content);
@@ -293,13 +331,26 @@ pub async fn shared_with(ctx: &Context<'_>, group: &SupportGroup) -> ApiResult<V
     )
     .await?;
     group.require(GroupNeed::Content)?;
-    let rows = recovery_goals::Entity::find()
-        .filter(recovery_goals::Column::SharedGroupId.eq(group.model.id))
-        .order_by_desc(recovery_goals::Column::UpdatedAt)
-        .limit(500)
+    let page = pagination::page(
+        first,
+        after.as_deref(),
+        ctx.app().config.limits.max_page_size,
+    )?;
+    let mut query = recovery_goals::Entity::find()
+        .filter(recovery_goals::Column::SharedGroupId.eq(group.model.id));
+    if let Some(after) = page.after {
+        query = query.filter(recovery_goals::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(recovery_goals::Column::Id)
+        .limit(page.fetch())
         .all(db)
         .await?;
-    hydrate(db, principal, Some(group.model.id), rows).await
+    let goals = hydrate(db, principal, Some(group.model.id), rows).await?;
+    Ok(pagination::connection(
+        goals.into_iter().map(|g| (g.model.id, g)).collect(),
+        page,
+    ))
 }
 
 /// Checks the caller may share into `group`: an active member.

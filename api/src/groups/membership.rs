@@ -11,7 +11,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait, sea_query::Expr,
+    QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -37,7 +37,7 @@ use crate::{
     },
     care::validation::optional_text,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
+    graphql::{ContextExt, pagination},
 };
 
 stored_enum!(SupportGroupKind {
@@ -187,14 +187,24 @@ impl SupportGroup {
             disclosed: true,
         })
     }
-    /// The group's people (default: active). Members see aliases; only
-    /// facilitators see pending requests, past members and who is who.
+    /// The group's people (default: active), in the order they joined.
+    /// Members see aliases; only facilitators see pending requests, past
+    /// members and who is who.
     async fn members(
         &self,
         ctx: &Context<'_>,
         status: Option<MembershipStatus>,
-    ) -> async_graphql::Result<Vec<GroupMember>> {
-        Ok(members(ctx, self, status.unwrap_or(MembershipStatus::Active)).await?)
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, GroupMember>> {
+        Ok(members(
+            ctx,
+            self,
+            status.unwrap_or(MembershipStatus::Active),
+            first,
+            after,
+        )
+        .await?)
     }
     /// Meetings between `from` and `to` (default: the next 90 days),
     /// members and facilitators.
@@ -216,9 +226,14 @@ impl SupportGroup {
     ) -> async_graphql::Result<Connection<String, GroupPost>> {
         Ok(posts::page(ctx, self, first, after).await?)
     }
-    /// Goals members shared with the group.
-    async fn shared_goals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Goal>> {
-        Ok(goals::shared_with(ctx, self).await?)
+    /// Goals members shared with the group, newest first.
+    async fn shared_goals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Goal>> {
+        Ok(goals::shared_with(ctx, self, first, after).await?)
     }
 }
 
@@ -659,7 +674,9 @@ async fn members(
     ctx: &Context<'_>,
     group: &SupportGroup,
     status: MembershipStatus,
-) -> ApiResult<Vec<GroupMember>> {
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Connection<String, GroupMember>> {
     let principal = ctx.principal().await?;
     let need = if status == MembershipStatus::Active {
         GroupNeed::Content
@@ -681,11 +698,20 @@ async fn members(
     )
     .await?;
     group.require(need)?;
-    let rows = group_members::Entity::find()
+    let page = pagination::page(
+        first,
+        after.as_deref(),
+        ctx.app().config.limits.max_page_size,
+    )?;
+    let mut query = group_members::Entity::find()
         .filter(group_members::Column::GroupId.eq(group.model.id))
-        .filter(group_members::Column::Status.eq(status.as_str()))
-        .order_by_asc(group_members::Column::Role)
+        .filter(group_members::Column::Status.eq(status.as_str()));
+    if let Some(after) = page.after {
+        query = query.filter(group_members::Column::Id.gt(after));
+    }
+    let rows = query
         .order_by_asc(group_members::Column::Id)
+        .limit(page.fetch())
         .all(ctx.db()?)
         .await?;
     let people: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
@@ -698,16 +724,22 @@ async fn members(
     } else {
         std::collections::HashMap::new()
     };
-    Ok(rows
+    let members = rows
         .into_iter()
-        .map(|row| GroupMember {
-            person: people.remove(&row.user_id),
-            attendance: attendance.remove(&row.user_id),
-            row,
-            facilitating,
-            viewer: principal.user_id,
+        .map(|row| {
+            (
+                row.id,
+                GroupMember {
+                    person: people.remove(&row.user_id),
+                    attendance: attendance.remove(&row.user_id),
+                    row,
+                    facilitating,
+                    viewer: principal.user_id,
+                },
+            )
         })
-        .collect())
+        .collect();
+    Ok(pagination::connection(members, page))
 }
 
 /// Checks the location and link a format needs.
