@@ -152,23 +152,30 @@ impl Viewer<'_> {
     }
 }
 
-/// Posts with what the viewer may see of them, in a constant number of
-/// statements whatever their number: counts, reactions, names, and (for a
-/// facilitator asking for authors) one audit insert for every anonymous
-/// post revealed.
-async fn hydrate(
-    db: &DatabaseConnection,
-    viewer: &Viewer<'_>,
-    rows: Vec<group_posts::Model>,
-    reveal_authors: bool,
-) -> ApiResult<Vec<GroupPost>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let me = viewer.principal.user_id;
-    let facilitating = viewer.facilitating();
-    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+/// Replies, reactions and reports of a set of posts.
+#[derive(Default)]
+struct Counts {
+    replies: HashMap<Uuid, i64>,
+    reactions: HashMap<Uuid, Vec<ReactionCount>>,
+    mine: HashMap<Uuid, Vec<ReactionKind>>,
+    reports: HashMap<Uuid, i64>,
+}
 
+/// Whether the posts may already have replies, reactions and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    Stored,
+    /// Just written (a live delivery): there is nothing to count yet.
+    JustWritten,
+}
+
+/// Three queries (four for a facilitator) whatever the number of posts.
+async fn counts(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+    me: Uuid,
+    facilitating: bool,
+) -> ApiResult<Counts> {
     let mut reply_query = group_posts::Entity::find()
         .select_only()
         .column(group_posts::Column::ParentPostId)
@@ -178,7 +185,7 @@ async fn hydrate(
     if !facilitating {
         reply_query = reply_query.filter(group_posts::Column::HiddenAt.is_null());
     }
-    let reply_counts: HashMap<Uuid, i64> = reply_query
+    let replies: HashMap<Uuid, i64> = reply_query
         .into_tuple::<(Option<Uuid>, i64)>()
         .all(db)
         .await?
@@ -186,17 +193,17 @@ async fn hydrate(
         .filter_map(|(parent, n)| parent.map(|p| (p, n)))
         .collect();
 
-    let (mut reactions, mut mine) = reaction_summary::<group_post_reactions::Entity>(
+    let (reactions, mine) = reaction_summary::<group_post_reactions::Entity>(
         db,
         group_post_reactions::Column::PostId,
         group_post_reactions::Column::Kind,
         group_post_reactions::Column::UserId,
-        &ids,
+        ids,
         me,
     )
     .await?;
 
-    let report_counts: HashMap<Uuid, i64> = if facilitating {
+    let reports: HashMap<Uuid, i64> = if facilitating {
         group_post_reports::Entity::find()
             .select_only()
             .column(group_post_reports::Column::PostId)
@@ -210,6 +217,42 @@ async fn hydrate(
             .collect()
     } else {
         HashMap::new()
+    };
+    Ok(Counts {
+        replies,
+        reactions,
+        mine,
+        reports,
+    })
+}
+
+/// Posts with what the viewer may see of them, in a constant number of
+/// statements whatever their number: counts, reactions, names, and (for a
+/// facilitator asking for authors) one audit insert for every anonymous
+/// post revealed.
+async fn hydrate(
+    db: &DatabaseConnection,
+    viewer: &Viewer<'_>,
+    rows: Vec<group_posts::Model>,
+    reveal_authors: bool,
+    freshness: Freshness,
+) -> ApiResult<Vec<GroupPost>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let me = viewer.principal.user_id;
+    let facilitating = viewer.facilitating();
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+
+    let Counts {
+        replies: reply_counts,
+        mut reactions,
+        mut mine,
+        reports: report_counts,
+    } = match freshness {
+        Freshness::Stored => counts(db, &ids, me, facilitating).await?,
+        // Nobody has replied to, reacted to or reported it yet.
+        Freshness::JustWritten => Counts::default(),
     };
 
     // Names: only for posts that show one, so an anonymous author's alias
@@ -395,7 +438,7 @@ async fn attach_replies(
         query = query.filter(group_posts::Column::HiddenAt.is_null());
     }
     let rows = query.all(db).await?;
-    let replies = hydrate(db, viewer, rows, reveal_authors).await?;
+    let replies = hydrate(db, viewer, rows, reveal_authors, Freshness::Stored).await?;
     let mut by_parent: HashMap<Uuid, Vec<GroupPost>> = HashMap::new();
     for reply in replies {
         if let Some(parent) = reply.model.parent_post_id {
@@ -475,7 +518,7 @@ pub async fn page(
         request_id: ctx.request_id(),
         group,
     };
-    let mut posts = hydrate(db, &viewer, rows, asks(&["author"])).await?;
+    let mut posts = hydrate(db, &viewer, rows, asks(&["author"]), Freshness::Stored).await?;
     if asks(&["replies"]) {
         let reveal = asks(&["replies", "author"]);
         attach_replies(db, &viewer, &mut posts, reveal).await?;
@@ -661,7 +704,7 @@ async fn one(
         group,
     };
     let reveal = ctx.look_ahead().field("post").field("author").exists();
-    hydrate(ctx.db()?, &viewer, vec![post], reveal)
+    hydrate(ctx.db()?, &viewer, vec![post], reveal, Freshness::Stored)
         .await?
         .pop()
         .ok_or(ApiError::NotFound("post"))
@@ -996,7 +1039,11 @@ impl PostsSubscription {
                         request_id: &request_id,
                         group: &group,
                     };
-                    Ok(hydrate(db, &viewer, vec![post], reveal).await?.pop())
+                    Ok(
+                        hydrate(db, &viewer, vec![post], reveal, Freshness::JustWritten)
+                            .await?
+                            .pop(),
+                    )
                 }
                 .await;
                 match delivered {
