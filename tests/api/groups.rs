@@ -346,9 +346,10 @@ async fn the_acceptance_walkthrough() {
         code(&attend(&app, &c.sky, &meeting, &c.river).await),
         Some("FORBIDDEN")
     );
+    // A meeting is the group's content: a non-member can't learn it exists.
     assert_eq!(
         code(&attend(&app, &c.clinician, &meeting, &c.river).await),
-        Some("FORBIDDEN")
+        Some("NOT_FOUND")
     );
     assert_eq!(
         attend(&app, &c.facilitator, &meeting, &c.river).await.ok()["recordAttendance"]["ok"],
@@ -989,7 +990,7 @@ async fn meetings_rsvps_attendance_and_streaks() {
             )
             .await
         ),
-        Some("FORBIDDEN")
+        Some("NOT_FOUND")
     );
 
     // Attendance opens 15 minutes before the start: not for a meeting in 3 days.
@@ -1233,10 +1234,12 @@ async fn the_group_authorization_matrix() {
         "mutation($p: UUID!) { hideGroupPost(input: { postId: $p, reason: \"r\" }) { ok } }",
         json!({ "p": post }),
         &[
+            // Members see the post but may not moderate it; nobody else
+            // may learn it exists.
             ("patient", Forbidden),
-            ("other patient", Forbidden),
-            ("care-team clinician", Forbidden),
-            ("admin", Forbidden),
+            ("other patient", NotFound),
+            ("care-team clinician", NotFound),
+            ("admin", NotFound),
             ("other organization's admin", NotFound),
             ("facilitator without consent", Allowed),
         ],
@@ -1250,8 +1253,8 @@ async fn the_group_authorization_matrix() {
     matrix_row(&app, &callers, "recordAttendance",
         "mutation($m: UUID!, $u: UUID!) { recordAttendance(input: { meetingId: $m, userId: $u, status: ATTENDED }) { ok } }",
         json!({ "m": meeting, "u": w.patient.user_id }),
-        &[("patient", Forbidden), ("care-team clinician", Forbidden), ("facilitator with consent", Forbidden),
-          ("admin", Forbidden), ("other organization's admin", NotFound), ("facilitator without consent", Allowed)]).await;
+        &[("patient", Forbidden), ("care-team clinician", NotFound), ("facilitator with consent", NotFound),
+          ("admin", NotFound), ("other organization's admin", NotFound), ("facilitator without consent", Allowed)]).await;
     matrix_row(&app, &callers, "addGroupMember",
         "mutation($g: UUID!, $u: UUID!) { addGroupMember(input: { groupId: $g, userId: $u }) { membership { status } } }",
         json!({ "g": group, "u": w.other_patient.user_id }),
@@ -1637,4 +1640,180 @@ async fn live_posts_reach_members_connected_to_another_replica() {
         }
         other => panic!("expected the notification, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn the_group_authorization_matrix_continued() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let group = new_group(&app, &w.facilitator, json!({})).await;
+    join(&app, &w.patient, &group, Some("P")).await.ok();
+    let gated = new_group(
+        &app,
+        &w.facilitator,
+        json!({ "joinPolicy": "APPROVAL", "name": "Gated" }),
+    )
+    .await;
+    join(&app, &w.other_patient, &gated, Some("O")).await.ok();
+    let post = post_id(&app, &w.patient, &group, "A post", false).await;
+    let later = Utc::now() + Duration::days(2);
+    let meeting = |offset: i64| {
+        let app = &app;
+        let token = w.facilitator.token.clone();
+        let group = group.clone();
+        async move {
+            let start = later + Duration::days(offset);
+            app.graphql(SCHEDULE, json!({ "input": { "groupId": group, "startsAt": start, "endsAt": start + Duration::hours(1) } }), Some(&token))
+                .await
+                .ok()["scheduleMeeting"]["meeting"]["id"]
+                .clone()
+        }
+    };
+    let (to_cancel, to_answer) = (meeting(0).await, meeting(7).await);
+    let goal = app
+        .graphql(
+            "mutation($g: UUID!) { createGoal(input: { title: \"Walk daily\", shareWithGroupId: $g }) { goal { id } } }",
+            json!({ "g": group }),
+            Some(&w.patient.token),
+        )
+        .await
+        .ok()["createGoal"]["goal"]["id"]
+        .clone();
+    let callers = w.callers();
+    let g = json!({ "g": group });
+
+    matrix_row(
+        &app,
+        &callers,
+        "SupportGroup.meetings",
+        "query($g: UUID!) { supportGroup(id: $g) { meetings { id } } }",
+        g.clone(),
+        &[
+            ("patient", Allowed),
+            ("other patient", Forbidden),
+            ("care-team clinician", Forbidden),
+            ("supporter with consent", NotFound),
+            ("admin", Forbidden),
+            ("other organization's admin", NotFound),
+            ("facilitator without consent", Allowed),
+        ],
+    )
+    .await;
+    matrix_row(
+        &app,
+        &callers,
+        "SupportGroup.sharedGoals",
+        "query($g: UUID!) { supportGroup(id: $g) { sharedGoals { nodes { title } } } }",
+        g.clone(),
+        &[
+            ("patient", Allowed),
+            ("other patient", Forbidden),
+            ("care-team clinician", Forbidden),
+            ("facilitator with consent", Forbidden),
+            ("admin", Forbidden),
+            ("other organization's admin", NotFound),
+            ("facilitator without consent", Allowed),
+        ],
+    )
+    .await;
+    matrix_row(&app, &callers, "updateSupportGroup",
+        "mutation($g: UUID!) { updateSupportGroup(input: { groupId: $g, description: \"Weekly\" }) { group { id } } }", g.clone(),
+        &[("patient", Forbidden), ("other patient", Forbidden), ("care-team clinician", Forbidden),
+          ("facilitator with consent", Forbidden), ("supporter with consent", NotFound),
+          ("other organization's admin", NotFound), ("admin", Allowed), ("facilitator without consent", Allowed)]).await;
+    matrix_row(&app, &callers, "approveMembership",
+        "mutation($g: UUID!, $u: UUID!) { approveMembership(input: { groupId: $g, userId: $u }) { membership { status } } }",
+        json!({ "g": gated, "u": w.other_patient.user_id }),
+        &[("patient", Forbidden), ("other patient", Forbidden), ("care-team clinician", Forbidden), ("admin", Forbidden),
+          ("other organization's admin", NotFound), ("facilitator without consent", Allowed)]).await;
+    matrix_row(&app, &callers, "cancelMeeting",
+        "mutation($m: UUID!) { cancelMeeting(input: { meetingId: $m, reason: \"Snow\" }) { meeting { cancelled } } }",
+        json!({ "m": to_cancel }),
+        &[("patient", Forbidden), ("other patient", NotFound), ("care-team clinician", NotFound), ("admin", NotFound),
+          ("other organization's admin", NotFound), ("facilitator without consent", Allowed)]).await;
+    matrix_row(&app, &callers, "rsvpMeeting",
+        "mutation($m: UUID!) { rsvpMeeting(input: { meetingId: $m, response: GOING }) { meeting { myRsvp } } }",
+        json!({ "m": to_answer }),
+        &[("other patient", NotFound), ("care-team clinician", NotFound), ("supporter with consent", NotFound),
+          ("admin", NotFound), ("other organization's admin", NotFound), ("patient", Allowed),
+          ("facilitator without consent", Allowed)]).await;
+    matrix_row(
+        &app,
+        &callers,
+        "reportGroupPost",
+        "mutation($p: UUID!) { reportGroupPost(input: { postId: $p, reason: \"check\" }) { ok } }",
+        json!({ "p": post }),
+        &[
+            ("other patient", NotFound),
+            ("care-team clinician", NotFound),
+            ("facilitator with consent", NotFound),
+            ("admin", NotFound),
+            ("other organization's admin", NotFound),
+            ("patient", Allowed),
+        ],
+    )
+    .await;
+    matrix_row(&app, &callers, "reactToGroupPost",
+        "mutation($p: UUID!) { reactToGroupPost(input: { postId: $p, kind: HUG }) { post { id } } }",
+        json!({ "p": post }),
+        &[("other patient", NotFound), ("care-team clinician", NotFound), ("admin", NotFound),
+          ("other organization's admin", NotFound), ("patient", Allowed), ("facilitator without consent", Allowed)]).await;
+    matrix_row(
+        &app,
+        &callers,
+        "unhideGroupPost",
+        "mutation($p: UUID!) { unhideGroupPost(input: { postId: $p }) { ok } }",
+        json!({ "p": post }),
+        &[
+            ("patient", Forbidden),
+            ("other patient", NotFound),
+            ("admin", NotFound),
+            ("other organization's admin", NotFound),
+            ("facilitator without consent", Allowed),
+        ],
+    )
+    .await;
+    matrix_row(
+        &app,
+        &callers,
+        "createGoal",
+        "mutation { createGoal(input: { title: \"Sleep by 11\" }) { goal { id } } }",
+        json!({}),
+        &[
+            ("care-team clinician", Forbidden),
+            ("facilitator without consent", Forbidden),
+            ("admin", Forbidden),
+            ("supporter with consent", Forbidden),
+            ("patient", Allowed),
+        ],
+    )
+    .await;
+    matrix_row(&app, &callers, "updateGoalProgress",
+        "mutation($id: UUID!) { updateGoalProgress(input: { goalId: $id, progressPercent: 50 }) { goal { id } } }",
+        json!({ "id": goal }),
+        &[("other patient", NotFound), ("care-team clinician", NotFound), ("facilitator without consent", NotFound),
+          ("admin", NotFound), ("patient", Allowed)]).await;
+    matrix_row(&app, &callers, "reactToGoal",
+        "mutation($id: UUID!) { reactToGoal(input: { goalId: $id, kind: STRENGTH }) { goal { id } } }",
+        json!({ "id": goal }),
+        &[("other patient", NotFound), ("care-team clinician", NotFound), ("admin", NotFound),
+          ("other organization's admin", NotFound), ("facilitator without consent", Allowed)]).await;
+    matrix_row(&app, &callers, "joinSupportGroup",
+        "mutation($g: UUID!) { joinSupportGroup(input: { groupId: $g }) { membership { status } } }", g.clone(),
+        &[("care-team clinician", Forbidden), ("admin", Forbidden), ("supporter with consent", NotFound),
+          ("other organization's admin", NotFound), ("other patient", Allowed)]).await;
+    matrix_row(&app, &callers, "removeGroupMember",
+        "mutation($g: UUID!, $u: UUID!) { removeGroupMember(input: { groupId: $g, userId: $u, reason: \"r\" }) { membership { status } } }",
+        json!({ "g": group, "u": w.other_patient.user_id }),
+        &[("patient", Forbidden), ("care-team clinician", Forbidden), ("admin", Forbidden),
+          ("other organization's admin", NotFound), ("facilitator without consent", Allowed)]).await;
+    matrix_row(&app, &callers, "removeGroupFacilitator",
+        "mutation($g: UUID!, $u: UUID!) { removeGroupFacilitator(input: { groupId: $g, userId: $u }) { membership { status } } }",
+        json!({ "g": group, "u": w.facilitator.user_id }),
+        &[("patient", Forbidden), ("facilitator without consent", Forbidden), ("care-team clinician", Forbidden),
+          ("other organization's admin", NotFound)]).await;
+    matrix_row(&app, &callers, "archiveSupportGroup",
+        "mutation($g: UUID!) { archiveSupportGroup(input: { groupId: $g }) { group { archived } } }", g.clone(),
+        &[("patient", Forbidden), ("care-team clinician", Forbidden), ("other organization's admin", NotFound),
+          ("facilitator without consent", Allowed)]).await;
 }

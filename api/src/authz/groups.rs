@@ -163,6 +163,31 @@ pub async fn authorize_group(
     need: GroupNeed,
     action: &'static str,
 ) -> ApiResult<(support_groups::Model, Standing)> {
+    authorize_in_group(
+        db,
+        principal,
+        request_id,
+        group_id,
+        GroupNeed::See,
+        need,
+        action,
+    )
+    .await
+}
+
+/// As `authorize_group`, for a record inside a group (a post, a meeting)
+/// that only callers with `visible` may know exists: without it the answer
+/// is `NOT_FOUND` (no existence oracle); with it but without `need`,
+/// `FORBIDDEN`.
+pub async fn authorize_in_group(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    request_id: &str,
+    group_id: Uuid,
+    visible: GroupNeed,
+    need: GroupNeed,
+    action: &'static str,
+) -> ApiResult<(support_groups::Model, Standing)> {
     let group = support_groups::Entity::find_by_id(group_id)
         .one(db)
         .await?
@@ -189,7 +214,7 @@ pub async fn authorize_group(
     audit::record(db, request_id, audit_event(allowed)).await?;
     if allowed {
         Ok((group, standing))
-    } else if standing.allows(GroupNeed::See) {
+    } else if standing.allows(visible) {
         Err(ApiError::Forbidden)
     } else {
         Err(ApiError::NotFound("support group"))

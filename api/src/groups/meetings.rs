@@ -24,7 +24,7 @@ use super::{
 use crate::{
     accounts::graphql::User,
     audit::{self, AuditEvent},
-    authz::groups::{ACTIVE, GroupNeed, LEFT, MEMBER, authorize_group},
+    authz::groups::{ACTIVE, GroupNeed, LEFT, MEMBER, authorize_group, authorize_in_group},
     care::validation::optional_text,
     error::{ApiError, ApiResult},
     graphql::ContextExt,
@@ -366,8 +366,8 @@ pub async fn of_group(
     hydrate(ctx, group, rows).await
 }
 
-/// A meeting and its group, if the caller has `need` in the group; an
-/// invisible group's meeting is `NOT_FOUND`.
+/// A meeting and its group, if the caller has `need` in the group; a
+/// meeting of a group whose content the caller cannot read is `NOT_FOUND`.
 async fn meeting_for(
     ctx: &Context<'_>,
     meeting_id: Uuid,
@@ -380,13 +380,21 @@ async fn meeting_for(
         .one(db)
         .await?;
     let group_id = meeting.as_ref().map_or(Uuid::nil(), |m| m.group_id);
-    let (group, standing) =
-        authorize_group(db, principal, ctx.request_id(), group_id, need, action)
-            .await
-            .map_err(|err| match err {
-                ApiError::NotFound(_) => ApiError::NotFound("meeting"),
-                other => other,
-            })?;
+    // Meetings are the group's content: unknown to anyone who can't read it.
+    let (group, standing) = authorize_in_group(
+        db,
+        principal,
+        ctx.request_id(),
+        group_id,
+        GroupNeed::Content,
+        need,
+        action,
+    )
+    .await
+    .map_err(|err| match err {
+        ApiError::NotFound(_) => ApiError::NotFound("meeting"),
+        other => other,
+    })?;
     let meeting = meeting.ok_or(ApiError::NotFound("meeting"))?;
     Ok((meeting, SupportGroup::new(group, standing)))
 }

@@ -35,7 +35,9 @@ use crate::{
     accounts::{graphql::User, validation},
     audit::{self, AuditEvent},
     auth::Principal,
-    authz::groups::{FACILITATOR, GroupNeed, authorize_group, memberships_of, standing},
+    authz::groups::{
+        FACILITATOR, GroupNeed, authorize_group, authorize_in_group, memberships_of, standing,
+    },
     error::{ApiError, ApiResult},
     graphql::{ContextExt, pagination},
     idempotency,
@@ -660,7 +662,8 @@ impl PostsMutation {
 }
 
 /// A post the caller may reach with `need`. A post they cannot see (in a
-/// group they cannot read, or hidden from them) is `NOT_FOUND`.
+/// group whose content they cannot read, or hidden from them) is
+/// `NOT_FOUND`; one they see but may not act on (`need`) is `FORBIDDEN`.
 async fn post_for(
     ctx: &Context<'_>,
     post_id: Uuid,
@@ -671,24 +674,26 @@ async fn post_for(
     let db = ctx.db()?;
     let post = group_posts::Entity::find_by_id(post_id).one(db).await?;
     let group_id = post.as_ref().map_or(Uuid::nil(), |p| p.group_id);
-    let (group, standing) =
-        authorize_group(db, principal, ctx.request_id(), group_id, need, action)
-            .await
-            .map_err(|err| match err {
-                ApiError::NotFound(_) => ApiError::NotFound("post"),
-                other => other,
-            })?;
+    let (group, standing) = authorize_in_group(
+        db,
+        principal,
+        ctx.request_id(),
+        group_id,
+        GroupNeed::Content,
+        need,
+        action,
+    )
+    .await
+    .map_err(|err| match err {
+        ApiError::NotFound(_) => ApiError::NotFound("post"),
+        other => other,
+    })?;
     let group = SupportGroup::new(group, standing);
     // Members (and anyone else who is not a facilitator) never learn a
-    // hidden post exists; the group's own content need decides the rest.
+    // hidden post exists.
     let post = post
         .filter(|p| p.hidden_at.is_none() || group.standing.is_facilitator())
         .ok_or(ApiError::NotFound("post"))?;
-    if need != GroupNeed::Facilitate {
-        group
-            .require(GroupNeed::Content)
-            .map_err(|_| ApiError::NotFound("post"))?;
-    }
     Ok((post, group))
 }
 
