@@ -285,6 +285,39 @@ async fn the_acceptance_walkthrough() {
         assert!(denied.body["data"]["supportGroup"].is_null() || denied.body["data"].is_null());
     }
 
+    // The audit trail has the members' reads and the outsiders' refusals.
+    let trail = app
+        .graphql(
+            "{ auditEvents(first: 100) { edges { node { action allowed actorUserId } } } }",
+            json!({}),
+            Some(&c.admin.token),
+        )
+        .await;
+    let events: Vec<(String, bool, String)> = trail.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = &e["node"];
+            (
+                n["action"].as_str().unwrap_or_default().to_owned(),
+                n["allowed"].as_bool().unwrap_or_default(),
+                n["actorUserId"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let has = |action: &str, allowed: bool, who: &Person| {
+        events.iter().any(|(a, ok, actor)| {
+            a == action && *ok == allowed && *actor == who.user_id.to_string()
+        })
+    };
+    assert!(has("group.posts.read", true, &c.sky), "{events:?}");
+    assert!(has("group.posts.read", false, &c.clinician), "{events:?}");
+    assert!(
+        has("group.post.author.reveal", true, &c.facilitator),
+        "{events:?}"
+    );
+
     // A member cannot hide another's post; a facilitator can, and the post
     // disappears for members but stays (as hidden) for facilitators.
     async fn hide(app: &TestApp, who: &Person, post: &str) -> GqlReply {

@@ -340,6 +340,21 @@ pub async fn of_group(
     to: Option<DateTime<Utc>>,
     include_cancelled: bool,
 ) -> ApiResult<Vec<Meeting>> {
+    // Who RSVPed and who came is about people: the read is audited.
+    let principal = ctx.principal().await?;
+    audit::record(
+        ctx.db()?,
+        ctx.request_id(),
+        AuditEvent::by(
+            principal,
+            "group.meetings.read",
+            "SupportGroup",
+            Some(group.model.id),
+            None,
+            group.standing.allows(GroupNeed::Content),
+        ),
+    )
+    .await?;
     group.require(GroupNeed::Content)?;
     let from = from.unwrap_or_else(|| Utc::now() - Duration::hours(12));
     let to = to.unwrap_or(from + Duration::days(90));
