@@ -316,21 +316,9 @@ pub async fn shared_with(
 ) -> ApiResult<Connection<String, Goal>> {
     let principal = ctx.principal().await?;
     let db = ctx.db()?;
-    let allowed = group.standing.allows(GroupNeed::Content);
-    audit::record(
-        db,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "group.goals.read",
-            "SupportGroup",
-            Some(group.model.id),
-            None,
-            allowed,
-        ),
-    )
-    .await?;
-    group.require(GroupNeed::Content)?;
+    group
+        .gate(ctx, GroupNeed::Content, "group.goals.read")
+        .await?;
     let page = pagination::page(
         first,
         after.as_deref(),

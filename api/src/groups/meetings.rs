@@ -15,10 +15,12 @@ use uuid::Uuid;
 
 use entity::{group_meetings, group_members, meeting_attendance, meeting_rsvps};
 
+pub use super::rules::AttendanceStatus;
+
 use super::{
     membership::SupportGroup,
     posts::{Shown, people_in_group},
-    rules::{self, Attendance, MAX_WEEKS},
+    rules::{self, MAX_WEEKS},
     stored_enum,
 };
 use crate::{
@@ -30,27 +32,11 @@ use crate::{
     graphql::ContextExt,
 };
 
-stored_enum!(AttendanceStatus {
-    Attended => "ATTENDED",
-    Absent => "ABSENT",
-    Excused => "EXCUSED",
-});
-
 stored_enum!(RsvpResponse {
     Going => "GOING",
     Maybe => "MAYBE",
     NotGoing => "NOT_GOING",
 });
-
-impl From<AttendanceStatus> for Attendance {
-    fn from(status: AttendanceStatus) -> Self {
-        match status {
-            AttendanceStatus::Attended => Attendance::Attended,
-            AttendanceStatus::Absent => Attendance::Absent,
-            AttendanceStatus::Excused => Attendance::Excused,
-        }
-    }
-}
 
 /// Longest meeting.
 const MAX_LENGTH: Duration = Duration::hours(12);
@@ -164,6 +150,15 @@ pub struct AttendanceRecord {
 pub struct History {
     pub records: Vec<AttendanceRecord>,
     pub streak: u32,
+}
+
+impl History {
+    pub fn attended(&self) -> u32 {
+        self.records
+            .iter()
+            .filter(|r| r.status == Some(AttendanceStatus::Attended))
+            .count() as u32
+    }
 }
 
 #[derive(InputObject)]
@@ -341,21 +336,9 @@ pub async fn of_group(
     include_cancelled: bool,
 ) -> ApiResult<Vec<Meeting>> {
     // Who RSVPed and who came is about people: the read is audited.
-    let principal = ctx.principal().await?;
-    audit::record(
-        ctx.db()?,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "group.meetings.read",
-            "SupportGroup",
-            Some(group.model.id),
-            None,
-            group.standing.allows(GroupNeed::Content),
-        ),
-    )
-    .await?;
-    group.require(GroupNeed::Content)?;
+    group
+        .gate(ctx, GroupNeed::Content, "group.meetings.read")
+        .await?;
     let from = from.unwrap_or_else(|| Utc::now() - Duration::hours(12));
     let to = to.unwrap_or(from + Duration::days(90));
     if to <= from {
@@ -645,105 +628,79 @@ async fn record_attendance(ctx: &Context<'_>, input: RecordAttendanceInput) -> A
 }
 
 /// A member's attendance: every meeting of the group held (ended, not
-/// cancelled) since they first joined, newest first, and their streak.
+/// cancelled) since they first joined — and any earlier one a facilitator
+/// recorded them at (added to the group after the fact) — newest first,
+/// and their streak.
 pub async fn history(
     db: &impl ConnectionTrait,
     member: &group_members::Model,
 ) -> ApiResult<History> {
-    let recorded: HashMap<Uuid, String> = meeting_attendance::Entity::find()
-        .filter(meeting_attendance::Column::GroupId.eq(member.group_id))
-        .filter(meeting_attendance::Column::UserId.eq(member.user_id))
-        .all(db)
+    Ok(histories(db, std::slice::from_ref(member))
         .await?
-        .into_iter()
-        .map(|r| (r.meeting_id, r.status))
-        .collect();
-    // Meetings since they joined, and any earlier one a facilitator
-    // recorded them at (added to the group after the fact).
-    let held = group_meetings::Entity::find()
-        .filter(group_meetings::Column::GroupId.eq(member.group_id))
-        .filter(group_meetings::Column::CancelledAt.is_null())
-        .filter(group_meetings::Column::EndsAt.lte(Utc::now()))
-        .filter(
-            sea_orm::Condition::any()
-                .add(group_meetings::Column::EndsAt.gte(member.created_at))
-                .add(group_meetings::Column::Id.is_in(recorded.keys().copied())),
-        )
-        .order_by_desc(group_meetings::Column::StartsAt)
-        .all(db)
-        .await?;
-    let mut records = Vec::with_capacity(held.len());
-    for meeting in held {
-        let status = recorded
-            .get(&meeting.id)
-            .map(|s| AttendanceStatus::from_row(s))
-            .transpose()?;
-        records.push(AttendanceRecord {
-            meeting_id: meeting.id,
-            starts_at: meeting.starts_at,
-            ends_at: meeting.ends_at,
-            topic: meeting.topic,
-            status,
-        });
-    }
-    let statuses: Vec<Option<Attendance>> = records
-        .iter()
-        .map(|r| r.status.map(Attendance::from))
-        .collect();
-    Ok(History {
-        streak: rules::attendance_streak(&statuses),
-        records,
-    })
+        .remove(&member.id)
+        .unwrap_or(History {
+            records: Vec::new(),
+            streak: 0,
+        }))
 }
 
-/// Attendance at a glance for several members of one group (the
-/// facilitator's member list), in two queries whatever their number:
-/// `(streak, meetings attended)` by user id, counted as in `history`.
-pub async fn summaries(
+/// `history` for several memberships (of one group or many), by
+/// membership id, in two queries whatever their number.
+pub async fn histories(
     db: &impl ConnectionTrait,
-    group: Uuid,
     members: &[group_members::Model],
-) -> ApiResult<HashMap<Uuid, (u32, u32)>> {
+) -> ApiResult<HashMap<Uuid, History>> {
     if members.is_empty() {
         return Ok(HashMap::new());
     }
+    let mut groups: Vec<Uuid> = members.iter().map(|m| m.group_id).collect();
+    groups.sort();
+    groups.dedup();
     let held = group_meetings::Entity::find()
-        .filter(group_meetings::Column::GroupId.eq(group))
+        .filter(group_meetings::Column::GroupId.is_in(groups.iter().copied()))
         .filter(group_meetings::Column::CancelledAt.is_null())
         .filter(group_meetings::Column::EndsAt.lte(Utc::now()))
         .order_by_desc(group_meetings::Column::StartsAt)
         .all(db)
         .await?;
-    let mut recorded: HashMap<(Uuid, Uuid), Attendance> = HashMap::new();
+    let mut recorded: HashMap<(Uuid, Uuid), AttendanceStatus> = HashMap::new();
     for row in meeting_attendance::Entity::find()
-        .filter(meeting_attendance::Column::GroupId.eq(group))
+        .filter(meeting_attendance::Column::GroupId.is_in(groups.iter().copied()))
         .filter(meeting_attendance::Column::UserId.is_in(members.iter().map(|m| m.user_id)))
         .all(db)
         .await?
     {
         recorded.insert(
             (row.user_id, row.meeting_id),
-            AttendanceStatus::from_row(&row.status)?.into(),
+            AttendanceStatus::from_row(&row.status)?,
         );
     }
     Ok(members
         .iter()
         .map(|member| {
-            let statuses: Vec<Option<Attendance>> = held
+            let records: Vec<AttendanceRecord> = held
                 .iter()
+                .filter(|meeting| meeting.group_id == member.group_id)
                 .filter_map(|meeting| {
                     let status = recorded.get(&(member.user_id, meeting.id)).copied();
-                    (meeting.ends_at >= member.created_at || status.is_some()).then_some(status)
+                    (meeting.ends_at >= member.created_at || status.is_some()).then(|| {
+                        AttendanceRecord {
+                            meeting_id: meeting.id,
+                            starts_at: meeting.starts_at,
+                            ends_at: meeting.ends_at,
+                            topic: meeting.topic.clone(),
+                            status,
+                        }
+                    })
                 })
                 .collect();
-            let attended = statuses
-                .iter()
-                .filter(|s| **s == Some(Attendance::Attended))
-                .count() as u32;
-            (
-                member.user_id,
-                (rules::attendance_streak(&statuses), attended),
-            )
+            let statuses: Vec<Option<AttendanceStatus>> =
+                records.iter().map(|r| r.status).collect();
+            let history = History {
+                streak: rules::attendance_streak(&statuses),
+                records,
+            };
+            (member.id, history)
         })
         .collect())
 }

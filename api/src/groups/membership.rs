@@ -3,7 +3,9 @@
 //! `APPROVAL`), approval, adding, leaving and removal, with capacity held in
 //! the database transaction.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
+
+use tokio::sync::OnceCell;
 
 use async_graphql::{
     Context, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
@@ -19,7 +21,7 @@ use entity::{group_members, memberships, support_groups};
 
 use super::{
     goals::{self, Goal},
-    meetings::{self, AttendanceRecord, Meeting},
+    meetings::{self, AttendanceRecord, History, Meeting},
     posts::{self, GroupPost},
     rules::MAX_ALIAS_CHARS,
     stored_enum,
@@ -98,10 +100,30 @@ impl SupportGroup {
         }
     }
 
-    /// `FORBIDDEN` unless the viewer has `need` (the group itself is
-    /// visible to them, or they would not hold this object).
-    pub fn require(&self, need: GroupNeed) -> ApiResult<()> {
-        if self.standing.allows(need) {
+    /// Checks the viewer may read one part of the group (`need`), writing
+    /// the audit event either way: `FORBIDDEN` otherwise (the group itself
+    /// is visible to them, or they would not hold this object).
+    pub async fn gate(
+        &self,
+        ctx: &Context<'_>,
+        need: GroupNeed,
+        action: &'static str,
+    ) -> ApiResult<()> {
+        let allowed = self.standing.allows(need);
+        audit::record(
+            ctx.db()?,
+            ctx.request_id(),
+            AuditEvent::by(
+                ctx.principal().await?,
+                action,
+                "SupportGroup",
+                Some(self.model.id),
+                None,
+                allowed,
+            ),
+        )
+        .await?;
+        if allowed {
             Ok(())
         } else {
             Err(ApiError::Forbidden)
@@ -181,11 +203,10 @@ impl SupportGroup {
     }
     /// The caller's own membership, whatever its status.
     async fn my_membership(&self) -> Option<GroupMembership> {
-        self.standing.membership.clone().map(|row| GroupMembership {
-            row,
-            group: self.clone(),
-            disclosed: true,
-        })
+        self.standing
+            .membership
+            .clone()
+            .map(|row| GroupMembership::new(row, self.clone()))
     }
     /// The group's people (default: active), in the order they joined.
     /// Members see aliases; only facilitators see pending requests, past
@@ -238,12 +259,29 @@ impl SupportGroup {
 }
 
 /// Someone's membership of a group: the caller's own, one a facilitator
-/// acts on, or one a patient disclosed (`GROUP_ACTIVITY`).
+/// acts on, or one a patient disclosed (`GROUP_ACTIVITY`) — so its
+/// attendance is the viewer's to see.
 pub struct GroupMembership {
     pub row: group_members::Model,
     pub group: SupportGroup,
-    /// The viewer may see this membership's attendance.
-    pub disclosed: bool,
+    /// Loaded once, when asked for (or for a whole list at once).
+    history: OnceCell<History>,
+}
+
+impl GroupMembership {
+    pub fn new(row: group_members::Model, group: SupportGroup) -> Self {
+        Self {
+            row,
+            group,
+            history: OnceCell::new(),
+        }
+    }
+
+    async fn history(&self, ctx: &Context<'_>) -> ApiResult<&History> {
+        self.history
+            .get_or_try_init(|| async { meetings::history(ctx.db()?, &self.row).await })
+            .await
+    }
 }
 
 #[Object]
@@ -268,18 +306,12 @@ impl GroupMembership {
         self.row.joined_at
     }
     /// The meetings held since they joined, with what was recorded.
-    async fn attendance(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AttendanceRecord>> {
-        if !self.disclosed {
-            return Err(ApiError::Forbidden.into());
-        }
-        Ok(meetings::history(ctx.db()?, &self.row).await?.records)
+    async fn attendance(&self, ctx: &Context<'_>) -> async_graphql::Result<&[AttendanceRecord]> {
+        Ok(&self.history(ctx).await?.records)
     }
     /// Consecutive meetings attended, counting back from the latest.
     async fn attendance_streak(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        if !self.disclosed {
-            return Err(ApiError::Forbidden.into());
-        }
-        Ok(meetings::history(ctx.db()?, &self.row).await?.streak as i32)
+        Ok(self.history(ctx).await?.streak as i32)
     }
 }
 
@@ -475,7 +507,7 @@ impl GroupsQuery {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<GroupMembership>> {
         let principal = ctx.principal().await?;
-        Ok(memberships_for_user(ctx, principal.user_id, &[ACTIVE, PENDING], true).await?)
+        Ok(memberships_for_user(ctx, principal.user_id, &[ACTIVE, PENDING]).await?)
     }
 }
 
@@ -627,12 +659,12 @@ async fn list_groups(ctx: &Context<'_>) -> ApiResult<Vec<SupportGroup>> {
 }
 
 /// A user's memberships with the given statuses, each group seen as the
-/// caller stands to it. `disclosed`: the caller may see their attendance.
+/// caller stands to it (who must be allowed their attendance), with the
+/// attendance of all of them loaded at once when the query asks for it.
 pub async fn memberships_for_user(
     ctx: &Context<'_>,
     user: Uuid,
     statuses: &[&str],
-    disclosed: bool,
 ) -> ApiResult<Vec<GroupMembership>> {
     let principal = ctx.principal().await?;
     let db = ctx.db()?;
@@ -643,28 +675,35 @@ pub async fn memberships_for_user(
         .all(db)
         .await?;
     let group_ids: Vec<Uuid> = rows.iter().map(|r| r.group_id).collect();
-    let groups: std::collections::HashMap<Uuid, support_groups::Model> =
-        support_groups::Entity::find()
-            .filter(support_groups::Column::Id.is_in(group_ids.iter().copied()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|g| (g.id, g))
-            .collect();
+    let groups: HashMap<Uuid, support_groups::Model> = support_groups::Entity::find()
+        .filter(support_groups::Column::Id.is_in(group_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
     let mut viewer_rows = if user == principal.user_id {
         rows.iter().map(|r| (r.group_id, r.clone())).collect()
     } else {
         memberships_of(db, principal.user_id, &group_ids).await?
     };
+    let lookahead = ctx.look_ahead();
+    let mut histories =
+        if lookahead.field("attendance").exists() || lookahead.field("attendanceStreak").exists() {
+            meetings::histories(db, &rows).await?
+        } else {
+            HashMap::new()
+        };
     Ok(rows
         .into_iter()
         .filter_map(|row| {
             let group = groups.get(&row.group_id)?.clone();
             let standing = standing(principal, &group, viewer_rows.remove(&group.id));
+            let history = OnceCell::new_with(histories.remove(&row.id));
             Some(GroupMembership {
                 row,
                 group: SupportGroup::new(group, standing),
-                disclosed,
+                history,
             })
         })
         .collect())
@@ -683,21 +722,7 @@ async fn members(
     } else {
         GroupNeed::Facilitate
     };
-    let allowed = group.standing.allows(need);
-    audit::record(
-        ctx.db()?,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "group.members.read",
-            "SupportGroup",
-            Some(group.model.id),
-            None,
-            allowed,
-        ),
-    )
-    .await?;
-    group.require(need)?;
+    group.gate(ctx, need, "group.members.read").await?;
     let page = pagination::page(
         first,
         after.as_deref(),
@@ -717,12 +742,16 @@ async fn members(
     let people: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
     let mut people = super::posts::people_in_group(ctx.db()?, group.model.id, &people).await?;
     let facilitating = group.standing.is_facilitator();
-    let mut attendance = if facilitating {
+    let mut attendance: HashMap<Uuid, (u32, u32)> = if facilitating {
         let members: Vec<group_members::Model> =
             rows.iter().filter(|r| r.role == MEMBER).cloned().collect();
-        meetings::summaries(ctx.db()?, group.model.id, &members).await?
+        meetings::histories(ctx.db()?, &members)
+            .await?
+            .into_iter()
+            .map(|(membership, history)| (membership, (history.streak, history.attended())))
+            .collect()
     } else {
-        std::collections::HashMap::new()
+        HashMap::new()
     };
     let members = rows
         .into_iter()
@@ -731,7 +760,7 @@ async fn members(
                 row.id,
                 GroupMember {
                     person: people.remove(&row.user_id),
-                    attendance: attendance.remove(&row.user_id),
+                    attendance: attendance.remove(&row.id),
                     row,
                     facilitating,
                     viewer: principal.user_id,
@@ -1192,11 +1221,10 @@ async fn join(ctx: &Context<'_>, input: JoinSupportGroupInput) -> ApiResult<Grou
     };
     txn.commit().await?;
     let standing = standing(principal, &group, Some(row.clone()));
-    Ok(GroupMembership {
+    Ok(GroupMembership::new(
         row,
-        group: SupportGroup::new(group, standing),
-        disclosed: true,
-    })
+        SupportGroup::new(group, standing),
+    ))
 }
 
 /// The target's row in a group the caller facilitates, as the caller sees
@@ -1248,11 +1276,10 @@ async fn approve(ctx: &Context<'_>, input: GroupMemberRef) -> ApiResult<GroupMem
         _ => return Err(ApiError::NotFound("membership request")),
     };
     txn.commit().await?;
-    Ok(GroupMembership {
+    Ok(GroupMembership::new(
         row,
-        group: SupportGroup::new(group, standing),
-        disclosed: true,
-    })
+        SupportGroup::new(group, standing),
+    ))
 }
 
 async fn add_member(ctx: &Context<'_>, input: AddGroupMemberInput) -> ApiResult<GroupMembership> {
@@ -1299,11 +1326,10 @@ async fn add_member(ctx: &Context<'_>, input: AddGroupMemberInput) -> ApiResult<
         }
     };
     txn.commit().await?;
-    Ok(GroupMembership {
+    Ok(GroupMembership::new(
         row,
-        group: SupportGroup::new(group, standing),
-        disclosed: true,
-    })
+        SupportGroup::new(group, standing),
+    ))
 }
 
 async fn leave(ctx: &Context<'_>, group_id: Uuid) -> ApiResult<GroupMembership> {
@@ -1344,11 +1370,10 @@ async fn leave(ctx: &Context<'_>, group_id: Uuid) -> ApiResult<GroupMembership> 
         _ => return Err(ApiError::conflict("you are not a member of this group")),
     };
     let standing = authz::groups::standing(principal, &group, Some(row.clone()));
-    Ok(GroupMembership {
+    Ok(GroupMembership::new(
         row,
-        group: SupportGroup::new(group, standing),
-        disclosed: true,
-    })
+        SupportGroup::new(group, standing),
+    ))
 }
 
 async fn remove_member(
@@ -1385,11 +1410,10 @@ async fn remove_member(
         }
         None => return Err(ApiError::NotFound("member")),
     };
-    Ok(GroupMembership {
+    Ok(GroupMembership::new(
         row,
-        group: SupportGroup::new(group, standing),
-        disclosed: true,
-    })
+        SupportGroup::new(group, standing),
+    ))
 }
 
 async fn set_facilitator(
@@ -1480,9 +1504,8 @@ async fn set_facilitator(
         .await?
         .remove(&group.id);
     let standing = standing(principal, &group, viewer);
-    Ok(GroupMembership {
+    Ok(GroupMembership::new(
         row,
-        group: SupportGroup::new(group, standing),
-        disclosed: true,
-    })
+        SupportGroup::new(group, standing),
+    ))
 }

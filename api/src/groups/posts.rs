@@ -466,21 +466,9 @@ pub async fn page(
 ) -> ApiResult<Connection<String, GroupPost>> {
     let principal = ctx.principal().await?;
     let db = ctx.db()?;
-    let allowed = group.standing.allows(GroupNeed::Content);
-    audit::record(
-        db,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "group.posts.read",
-            "SupportGroup",
-            Some(group.model.id),
-            None,
-            allowed,
-        ),
-    )
-    .await?;
-    group.require(GroupNeed::Content)?;
+    group
+        .gate(ctx, GroupNeed::Content, "group.posts.read")
+        .await?;
     let page = pagination::page(
         first,
         after.as_deref(),

@@ -16,32 +16,14 @@ pub const ATTENDANCE_OPENS_BEFORE_START: Duration = Duration::minutes(15);
 /// ... until 7 days after it ends.
 pub const ATTENDANCE_CLOSES_AFTER_END: Duration = Duration::days(7);
 
-/// What an attendance record says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attendance {
-    Attended,
-    Absent,
-    Excused,
-}
-
-impl Attendance {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Attended => "ATTENDED",
-            Self::Absent => "ABSENT",
-            Self::Excused => "EXCUSED",
-        }
+super::stored_enum!(
+    /// What an attendance record says.
+    AttendanceStatus {
+        Attended => "ATTENDED",
+        Absent => "ABSENT",
+        Excused => "EXCUSED",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "ATTENDED" => Self::Attended,
-            "ABSENT" => Self::Absent,
-            "EXCUSED" => Self::Excused,
-            _ => return None,
-        })
-    }
-}
+);
 
 /// The meetings of a weekly series: the first at `starts_at`, then every 7
 /// days at the same wall-clock time in `zone` (so a 7 pm meeting stays at
@@ -87,13 +69,13 @@ pub fn attendance_window_open(
 /// absence ends the streak; an excused meeting neither counts nor breaks
 /// it; a meeting without a record (attendance not taken) is skipped, so a
 /// facilitator's oversight never costs a member their streak.
-pub fn attendance_streak(records: &[Option<Attendance>]) -> u32 {
+pub fn attendance_streak(records: &[Option<AttendanceStatus>]) -> u32 {
     let mut streak = 0;
     for record in records {
         match record {
-            Some(Attendance::Attended) => streak += 1,
-            Some(Attendance::Absent) => break,
-            Some(Attendance::Excused) | None => {}
+            Some(AttendanceStatus::Attended) => streak += 1,
+            Some(AttendanceStatus::Absent) => break,
+            Some(AttendanceStatus::Excused) | None => {}
         }
     }
     streak
@@ -102,7 +84,7 @@ pub fn attendance_streak(records: &[Option<Attendance>]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Attendance::*;
+    use AttendanceStatus::*;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -168,7 +150,7 @@ mod tests {
 
     #[test]
     fn the_streak_counts_back_until_an_absence() {
-        let cases: [(&[Option<Attendance>], u32); 7] = [
+        let cases: [(&[Option<AttendanceStatus>], u32); 7] = [
             (&[], 0),
             (&[Some(Attended)], 1),
             (

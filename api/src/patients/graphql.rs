@@ -300,7 +300,6 @@ impl Patient {
             ctx,
             self.model.user_id,
             &["PENDING", "ACTIVE", "LEFT", "REMOVED"],
-            true,
         )
         .await?)
     }
