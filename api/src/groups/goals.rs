@@ -27,7 +27,7 @@ use crate::{
     auth::{Principal, Role},
     authz::{
         self,
-        groups::{GroupNeed, authorize_group},
+        groups::{GroupNeed, authorize_group, authorize_in_group},
     },
     care::validation::optional_text,
     error::{ApiError, ApiResult},
@@ -491,23 +491,24 @@ async fn react(ctx: &Context<'_>, input: GoalReactionInput, add: bool) -> ApiRes
     let goal = recovery_goals::Entity::find_by_id(input.goal_id)
         .one(db)
         .await?;
+    // A goal is the group's content where it is shared, and nobody else's
+    // to know of: an unshared goal or an outsider gets `NOT_FOUND`.
     let group = goal.as_ref().and_then(|g| g.shared_group_id);
-    let Some((goal, group)) = goal.zip(group) else {
-        return Err(ApiError::NotFound("goal"));
-    };
-    authorize_group(
+    authorize_in_group(
         db,
         principal,
         ctx.request_id(),
-        group,
+        group.unwrap_or(Uuid::nil()),
+        GroupNeed::Content,
         GroupNeed::Content,
         "group.goal.react",
     )
     .await
     .map_err(|err| match err {
-        ApiError::NotFound(_) | ApiError::Forbidden => ApiError::NotFound("goal"),
+        ApiError::NotFound(_) => ApiError::NotFound("goal"),
         other => other,
     })?;
+    let goal = goal.ok_or(ApiError::NotFound("goal"))?;
     if add {
         goal_reactions::Entity::insert(goal_reactions::ActiveModel {
             goal_id: Set(goal.id),
