@@ -64,6 +64,35 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Bad input found by a pure rule, attributed to one input field; it
+/// becomes `BAD_USER_INPUT` with `extensions.field`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(err: InputError) -> Self {
+        ApiError::bad_input(err.field, err.message)
+    }
+}
+
 impl ApiError {
     /// Bad input attributed to one input field (`extensions.field`).
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -4,7 +4,7 @@
 //! different input is `CONFLICT`.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -83,4 +83,77 @@ pub async fn remember(
     .exec_without_returning(db)
     .await?;
     Ok(inserted == 1)
+}
+
+/// One create under an idempotency key: the user, the operation, the key
+/// and a fingerprint of the input, checked once when built.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    user: Uuid,
+    operation: &'static str,
+    key: String,
+    fingerprint: String,
+}
+
+/// What `create_once` decided.
+pub enum Claim {
+    /// The key is ours: carry on and commit.
+    Won(DatabaseTransaction),
+    /// A concurrent request with the same key and input won: our
+    /// transaction was rolled back; answer with its resource.
+    Replay(Uuid),
+}
+
+impl IdempotencyKey {
+    /// Validates the key and fingerprints `input` (serialize the input
+    /// without the key, or with it: the key is the same either way).
+    pub fn new(
+        user: Uuid,
+        operation: &'static str,
+        key: &str,
+        input: &impl Serialize,
+    ) -> ApiResult<Self> {
+        validate_key(key)?;
+        Ok(Self {
+            user,
+            operation,
+            key: key.to_owned(),
+            fingerprint: fingerprint(input),
+        })
+    }
+
+    /// The resource an earlier call with this key created, if any;
+    /// `CONFLICT` when it was used with another input.
+    pub async fn replay(&self, db: &impl ConnectionTrait) -> ApiResult<Option<Uuid>> {
+        replay(db, self.user, self.operation, &self.key, &self.fingerprint).await
+    }
+}
+
+/// Remembers the key inside the creating transaction, or, when a concurrent
+/// request got there first, rolls back and replays that request's result.
+pub async fn create_once(
+    db: &impl ConnectionTrait,
+    txn: DatabaseTransaction,
+    key: &IdempotencyKey,
+    resource: Uuid,
+) -> ApiResult<Claim> {
+    if remember(
+        &txn,
+        key.user,
+        key.operation,
+        &key.key,
+        &key.fingerprint,
+        resource,
+    )
+    .await?
+    {
+        return Ok(Claim::Won(txn));
+    }
+    txn.rollback().await?;
+    match key.replay(db).await? {
+        Some(existing) => Ok(Claim::Replay(existing)),
+        None => Err(ApiError::conflict(
+            "a concurrent request with this key failed; retry",
+        )),
+    }
 }

@@ -28,68 +28,40 @@
 //! runs it with graceful shutdown (used by `main` and by the test suite).
 
 pub mod accounts;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod caller;
 pub mod care;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod education;
 pub mod error;
 pub mod graphql;
 pub mod groups;
 pub mod http;
 pub mod idempotency;
+pub mod loaders;
 pub mod monitoring;
+pub mod notifications;
 pub mod patients;
+pub mod stored;
 pub mod tapering;
 pub mod telemetry;
+pub mod validation;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
-pub use crate::{config::Config, graphql::StepdownSchema, http::metrics::Metrics};
-
-/// Services shared by every request. Cheap to clone.
-#[derive(Clone)]
-pub struct AppContext(Arc<AppContextInner>);
-
-pub struct AppContextInner {
-    pub config: Config,
-    pub db: db::Database,
-    pub tokens: auth::TokenService,
-    pub passwords: auth::passwords::PasswordHasherPool,
-    pub auth_limiter: auth::rate_limit::AuthRateLimiter,
-    /// Live notifications, alerts and group posts for subscribers (across
-    /// replicas on PostgreSQL).
-    pub hub: monitoring::hub::NotificationHub,
-    pub metrics: Metrics,
-}
-
-impl std::ops::Deref for AppContext {
-    type Target = AppContextInner;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl AppContext {
-    pub fn new(config: Config, db: db::Database) -> Self {
-        let tokens = auth::TokenService::new(&config.jwt_secret);
-        let auth_limiter = auth::rate_limit::AuthRateLimiter::new(config.auth_rate_per_minute);
-        let hub = monitoring::hub::NotificationHub::new(&db);
-        Self(Arc::new(AppContextInner {
-            config,
-            db,
-            tokens,
-            passwords: auth::passwords::PasswordHasherPool::default(),
-            auth_limiter,
-            hub,
-            metrics: Metrics::default(),
-        }))
-    }
-}
+pub use crate::{
+    app::{AppContext, AppContextInner},
+    config::Config,
+    graphql::StepdownSchema,
+    http::metrics::Metrics,
+};
 
 /// The router's state: the services and the schema built over them.
 #[derive(Clone)]

@@ -167,7 +167,7 @@ async fn seed_demo(config: Config) -> anyhow::Result<()> {
         anyhow::bail!("seed-demo refuses to run when STEPDOWN_ENV=production");
     }
     let db = migrated(&config).await?;
-    let demo = stepdown::accounts::bootstrap::seed_demo(
+    let demo = stepdown::demo::seed_demo(
         db.conn().map_err(command_error)?,
         &PasswordHasherPool::default(),
     )

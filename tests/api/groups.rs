@@ -1522,7 +1522,7 @@ async fn a_page_of_posts_costs_the_same_statements_for_5_or_50() {
 #[tokio::test]
 async fn the_demo_organization_has_a_living_group() {
     let app = spawn_app().await;
-    let demo = stepdown::accounts::bootstrap::seed_demo(
+    let demo = stepdown::demo::seed_demo(
         app.seed_db().await,
         &stepdown::auth::passwords::PasswordHasherPool::default(),
     )
@@ -1532,7 +1532,7 @@ async fn the_demo_organization_has_a_living_group() {
     let login = app
         .graphql(
             "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
-            json!({ "input": { "email": "alex@demo.stepdown.test", "password": stepdown::accounts::bootstrap::DEMO_PASSWORD } }),
+            json!({ "input": { "email": "alex@demo.stepdown.test", "password": stepdown::demo::DEMO_PASSWORD } }),
             None,
         )
         .await;

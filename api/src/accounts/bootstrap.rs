@@ -1,22 +1,16 @@
 //! Accounts made from the command line: an organization's first admin
-//! (`stepdown bootstrap`) and the demo organization (`stepdown seed-demo`).
+//! (`stepdown bootstrap`). The demo organization is `crate::demo`.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, TransactionTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
-use entity::{
-    care_team_members, consents, memberships, organizations, patients, supporter_links, users,
-};
+use entity::{memberships, organizations, patients, users};
 
-use super::validation;
+use crate::validation;
 use crate::{
     auth::{Role, passwords::PasswordHasherPool},
-    authz::ConsentCategory,
     error::{ApiError, ApiResult},
 };
 
@@ -27,7 +21,7 @@ pub struct Bootstrapped {
     pub admin_user_id: Uuid,
 }
 
-async fn insert_organization(db: &impl ConnectionTrait, name: &str) -> ApiResult<Uuid> {
+pub(crate) async fn insert_organization(db: &impl ConnectionTrait, name: &str) -> ApiResult<Uuid> {
     let name = validation::text("org", name, 200)?;
     let org = organizations::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -40,7 +34,7 @@ async fn insert_organization(db: &impl ConnectionTrait, name: &str) -> ApiResult
 }
 
 /// Inserts a user with roles (and a patient record for a patient).
-async fn insert_user(
+pub(crate) async fn insert_user(
     db: &impl ConnectionTrait,
     organization_id: Uuid,
     email: &str,
@@ -123,210 +117,5 @@ pub async fn bootstrap(
     Ok(Bootstrapped {
         organization_id,
         admin_user_id,
-    })
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DemoLogin {
-    pub role: &'static str,
-    pub display_name: &'static str,
-    pub email: &'static str,
-    pub password: &'static str,
-    pub user_id: Uuid,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub patient_id: Option<Uuid>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DemoData {
-    pub organization_id: Uuid,
-    pub logins: Vec<DemoLogin>,
-}
-
-/// The one password of every demo account (never used outside a demo).
-pub const DEMO_PASSWORD: &str = "stepdown-demo-2026";
-const DEMO_ORG: &str = "Riverside Recovery Clinic (demo)";
-
-/// A demo organization: an admin, two clinicians, a facilitator, three
-/// patients on care teams, a supporter with a patient's consent, and their
-/// support groups (see `groups::demo`).
-pub async fn seed_demo(
-    db: &DatabaseConnection,
-    passwords: &PasswordHasherPool,
-) -> ApiResult<DemoData> {
-    let people: [(&str, &str, &str, Role, &str); 7] = [
-        (
-            "ADMIN",
-            "Avery Admin",
-            "admin@demo.stepdown.test",
-            Role::Admin,
-            "America/Chicago",
-        ),
-        (
-            "CLINICIAN",
-            "Dr. Rosa Rivera",
-            "rivera@demo.stepdown.test",
-            Role::Clinician,
-            "America/Chicago",
-        ),
-        (
-            "CLINICIAN",
-            "Dr. Wei Chen",
-            "chen@demo.stepdown.test",
-            Role::Clinician,
-            "America/New_York",
-        ),
-        (
-            "FACILITATOR",
-            "Sam Okafor",
-            "sam@demo.stepdown.test",
-            Role::Facilitator,
-            "America/Chicago",
-        ),
-        (
-            "PATIENT",
-            "Alex Morgan",
-            "alex@demo.stepdown.test",
-            Role::Patient,
-            "America/Chicago",
-        ),
-        (
-            "PATIENT",
-            "Jordan Lee",
-            "jordan@demo.stepdown.test",
-            Role::Patient,
-            "America/Denver",
-        ),
-        (
-            "PATIENT",
-            "Casey Park",
-            "casey@demo.stepdown.test",
-            Role::Patient,
-            "America/New_York",
-        ),
-    ];
-    if users::Entity::find()
-        .filter(users::Column::Email.eq(people[0].2))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::conflict(
-            "the demo organization already exists in this database",
-        ));
-    }
-    let hash = passwords.hash(DEMO_PASSWORD).await?;
-    let txn = db.begin().await?;
-    let organization_id = insert_organization(&txn, DEMO_ORG).await?;
-    let mut logins = Vec::new();
-    for (role, name, email, r, timezone) in people {
-        let (user_id, patient_id) =
-            insert_user(&txn, organization_id, email, &hash, name, timezone, &[r]).await?;
-        logins.push(DemoLogin {
-            role,
-            display_name: name,
-            email,
-            password: DEMO_PASSWORD,
-            user_id,
-            patient_id,
-        });
-    }
-    let (supporter_id, _) = insert_user(
-        &txn,
-        organization_id,
-        "morgan@demo.stepdown.test",
-        &hash,
-        "Morgan Morgan",
-        "America/Chicago",
-        &[Role::Supporter],
-    )
-    .await?;
-    logins.push(DemoLogin {
-        role: "SUPPORTER",
-        display_name: "Morgan Morgan",
-        email: "morgan@demo.stepdown.test",
-        password: DEMO_PASSWORD,
-        user_id: supporter_id,
-        patient_id: None,
-    });
-
-    let now = Utc::now();
-    let find = |email: &str| logins.iter().find(|l| l.email == email);
-    let rivera = find("rivera@demo.stepdown.test").map(|l| l.user_id);
-    let chen = find("chen@demo.stepdown.test").map(|l| l.user_id);
-    let teams = [
-        ("alex@demo.stepdown.test", rivera),
-        ("jordan@demo.stepdown.test", rivera),
-        ("casey@demo.stepdown.test", chen),
-    ];
-    for (patient_email, clinician) in teams {
-        if let (Some(patient), Some(clinician)) =
-            (find(patient_email).and_then(|l| l.patient_id), clinician)
-        {
-            care_team_members::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                organization_id: Set(organization_id),
-                patient_id: Set(patient),
-                clinician_user_id: Set(clinician),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
-    if let Some(alex) = find("alex@demo.stepdown.test") {
-        let alex_patient = alex.patient_id.unwrap_or_default();
-        supporter_links::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(organization_id),
-            patient_id: Set(alex_patient),
-            supporter_user_id: Set(supporter_id),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        let categories = [ConsentCategory::Taper, ConsentCategory::CheckIns]
-            .into_iter()
-            .collect();
-        consents::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(organization_id),
-            patient_id: Set(alex_patient),
-            grantee_user_id: Set(supporter_id),
-            categories: Set(ConsentCategory::encode(&categories)),
-            purpose: Set("Family support during my taper".into()),
-            granted_at: Set(now),
-            expires_at: Set(now + chrono::Duration::days(365)),
-            revoked_at: Set(None),
-            signed_by_user_id: Set(alex.user_id),
-            signature: Set(format!(
-                "Signed electronically by Alex Morgan <alex@demo.stepdown.test> at {}",
-                now.to_rfc3339()
-            )),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    let user = |email: &str| find(email).map(|l| l.user_id).unwrap_or_default();
-    crate::groups::demo::seed(
-        &txn,
-        &crate::groups::demo::DemoCast {
-            organization_id,
-            facilitator: user("sam@demo.stepdown.test"),
-            members: vec![
-                (user("alex@demo.stepdown.test"), "Lark"),
-                (user("jordan@demo.stepdown.test"), "J"),
-            ],
-            pending: Some(user("casey@demo.stepdown.test")),
-            supporter: supporter_id,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(DemoData {
-        organization_id,
-        logins,
     })
 }

@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::invitations;
 use crate::{
     auth::{Role, graphql::AuthPayload},
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
-    patients::graphql::Patient,
+    patients::Patient,
 };
 
 /// A person with an account.

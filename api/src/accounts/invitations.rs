@@ -11,9 +11,8 @@ use uuid::Uuid;
 
 use entity::{care_team_members, invitations, memberships, patients, supporter_links, users};
 
-use super::{
-    graphql::{AcceptInvitationInput, CreateInvitationInput, CreateInvitationPayload, Invitation},
-    validation,
+use super::graphql::{
+    AcceptInvitationInput, CreateInvitationInput, CreateInvitationPayload, Invitation,
 };
 use crate::{
     audit::{self, AuditEvent},
@@ -23,8 +22,9 @@ use crate::{
         sessions,
         tokens::{random_secret, secret_hash},
     },
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
+    validation,
 };
 
 pub const INVITATION_TTL: Duration = Duration::days(7);

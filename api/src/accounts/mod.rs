@@ -4,4 +4,12 @@
 pub mod bootstrap;
 pub mod graphql;
 pub mod invitations;
-pub mod validation;
+
+pub use graphql::{AccountsMutation, AccountsQuery, User};
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct AccountsQueries(AccountsQuery);
+
+#[derive(async_graphql::MergedObject, Default)]
+pub struct AccountsMutations(AccountsMutation);

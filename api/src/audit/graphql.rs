@@ -12,8 +12,9 @@ use entity::{audit_events, patients};
 use crate::{
     auth::Role,
     authz,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination},
+    graphql::pagination,
 };
 
 pub struct AuditEvent(pub audit_events::Model);

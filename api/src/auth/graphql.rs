@@ -8,9 +8,10 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTr
 
 use super::sessions::{self, IssuedSession};
 use crate::{
-    accounts::{graphql::User, validation},
+    accounts::User,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
+    validation,
 };
 
 pub struct AuthPayload {

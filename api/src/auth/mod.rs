@@ -10,3 +10,9 @@ pub mod tokens;
 
 pub use principal::{Principal, RequestContext, Role};
 pub use tokens::{AccessClaims, TokenError, TokenService};
+
+pub use graphql::AuthMutation;
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct AuthMutations(AuthMutation);

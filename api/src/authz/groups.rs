@@ -24,10 +24,13 @@ use uuid::Uuid;
 use entity::{group_members, support_groups};
 
 use crate::{
-    audit::{self, AuditEvent},
+    audit::{self, AuditEvent, Kind},
     auth::{Principal, Role},
     error::{ApiError, ApiResult},
 };
+
+/// Groups as the audit trail and `NOT_FOUND` messages name them.
+pub const GROUP: Kind = Kind::new("SupportGroup", "support group");
 
 pub const FACILITATOR: &str = "FACILITATOR";
 pub const MEMBER: &str = "MEMBER";

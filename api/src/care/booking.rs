@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
-use crate::accounts::validation::is_web_url;
+use crate::validation::is_web_url;
 
 /// How long one appointment may last.
 pub const MAX_LENGTH: Duration = Duration::hours(12);

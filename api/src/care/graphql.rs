@@ -26,17 +26,20 @@ use super::{
     notes,
     phases::{self, Phase, PhaseError},
     programs::{self as program_store, EnrollmentRecord, PhaseChange},
-    validation,
+    validation as care_validation,
 };
 use crate::{
-    accounts::{graphql::User, validation::text},
+    accounts::User,
     audit::{self, AuditEvent},
     auth::{Principal, Role},
     authz::{self, ConsentCategory, Need, Relationship},
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination, scalars::Date},
-    patients::graphql::Patient,
-    tapering::{graphql::patient_timezone, lifecycle::today_in},
+    graphql::{pagination, scalars::Date},
+    patients::Patient,
+    patients::patient_store::timezone as patient_timezone,
+    tapering::lifecycle::today_in,
+    validation::{self, text},
 };
 
 const REASON_MAX: usize = 1000;
@@ -1398,7 +1401,7 @@ async fn add_note(ctx: &Context<'_>, input: AddClinicalNoteInput) -> ApiResult<C
         action,
     )
     .await?;
-    let body = text("body", &input.body, validation::NOTE_MAX_CHARS)?;
+    let body = text("body", &input.body, care_validation::NOTE_MAX_CHARS)?;
     let amends = match input.amends_note_id {
         Some(id) => Some(
             notes::load(db, id)
@@ -1485,10 +1488,13 @@ async fn update_care_plan(ctx: &Context<'_>, input: UpdateCarePlanInput) -> ApiR
     )
     .await?;
     let content = Content {
-        triggers: validation::plan_list("triggers", &input.triggers)?,
-        coping_strategies: validation::plan_list("copingStrategies", &input.coping_strategies)?,
-        warning_signs: validation::plan_list("warningSigns", &input.warning_signs)?,
-        support_contacts: validation::plan_list("supportContacts", &input.support_contacts)?,
+        triggers: care_validation::plan_list("triggers", &input.triggers)?,
+        coping_strategies: care_validation::plan_list(
+            "copingStrategies",
+            &input.coping_strategies,
+        )?,
+        warning_signs: care_validation::plan_list("warningSigns", &input.warning_signs)?,
+        support_contacts: care_validation::plan_list("supportContacts", &input.support_contacts)?,
     };
     if input.expected_version.is_some_and(|v| v < 0) {
         return Err(ApiError::bad_input(

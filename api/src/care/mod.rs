@@ -17,3 +17,21 @@ pub mod notes;
 pub mod phases;
 pub mod programs;
 pub mod validation;
+
+pub use graphql::{
+    Appointment, CareMutation, CarePlan, CarePlanRevision, CareQuery, ClinicalNote, Enrollment,
+};
+
+/// The `Patient` fields care resolves (called from `patients`).
+pub mod patient_fields {
+    pub use super::graphql::patient_fields::{
+        appointments, care_plan, care_plan_history, clinical_notes, enrollments,
+    };
+}
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct CareQueries(CareQuery);
+
+#[derive(async_graphql::MergedObject, Default)]
+pub struct CareMutations(CareMutation);

@@ -44,34 +44,6 @@ pub fn plan_list(field: &str, items: &[String]) -> ApiResult<Vec<String>> {
         .collect()
 }
 
-/// An optional whole number in `range`, else bad input on `field`.
-pub fn optional_in_range(
-    field: &str,
-    value: Option<i32>,
-    range: std::ops::RangeInclusive<i32>,
-) -> ApiResult<Option<i32>> {
-    match value {
-        Some(v) if !range.contains(&v) => Err(ApiError::bad_input(
-            field,
-            format!("{field} must be from {} to {}", range.start(), range.end()),
-        )),
-        other => Ok(other),
-    }
-}
-
-/// Free text that may be absent or blank (then `None`), else at most `max`
-/// characters.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) if v.chars().count() > max => Err(ApiError::bad_input(
-            field,
-            format!("{field} must be at most {max} characters"),
-        )),
-        Some(v) => Ok(Some(v.to_owned())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,24 +75,5 @@ mod tests {
             );
         }
         assert!(plan_list("triggers", &vec!["x".to_string(); PLAN_LIST_MAX_ITEMS]).is_ok());
-    }
-
-    #[test]
-    fn bounded_numbers_and_optional_text() {
-        assert_eq!(optional_in_range("n", None, 1..=3).unwrap(), None);
-        assert_eq!(optional_in_range("n", Some(3), 1..=3).unwrap(), Some(3));
-        assert_eq!(
-            field_of(optional_in_range("n", Some(0), 1..=3).unwrap_err()),
-            "n"
-        );
-        assert_eq!(optional_text("r", Some("  "), 5).unwrap(), None);
-        assert_eq!(
-            optional_text("r", Some(" ok "), 5).unwrap().as_deref(),
-            Some("ok")
-        );
-        assert_eq!(
-            field_of(optional_text("r", Some("toolong"), 5).unwrap_err()),
-            "r"
-        );
     }
 }

@@ -5,7 +5,7 @@
 //! need an http(s) URL. An article is a URL or an inline body. Tags are
 //! trimmed and lower-cased so "Sleep" and "sleep " find the same resources.
 
-use crate::accounts::validation::is_web_url;
+use crate::validation::is_web_url;
 
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const BODY_MAX_CHARS: usize = 50_000;

@@ -15,13 +15,13 @@ use super::{
     library::{self, AssignmentRecord, ResourceRecord},
 };
 use crate::{
-    accounts::graphql::User,
+    accounts::User,
     audit::{self, AuditEvent},
     auth::Role,
     authz::{self, Need},
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
-    patients::graphql::Patient,
+    patients::Patient,
 };
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

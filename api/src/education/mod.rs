@@ -8,3 +8,17 @@
 pub mod content;
 pub mod graphql;
 pub mod library;
+
+pub use graphql::{EducationMutation, EducationQuery, ResourceAssignment};
+
+/// The `Patient` fields education resolves (called from `patients`).
+pub mod patient_fields {
+    pub use super::graphql::assigned_resources;
+}
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct EducationQueries(EducationQuery);
+
+#[derive(async_graphql::MergedObject, Default)]
+pub struct EducationMutations(EducationMutation);

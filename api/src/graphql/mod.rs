@@ -1,9 +1,7 @@
 //! The GraphQL schema: root types merged from each domain, the limits that
 //! bound what one request may cost, and what resolvers reach via `Context`.
 
-pub mod context;
 pub mod limits;
-pub mod loaders;
 pub mod outcome;
 pub mod pagination;
 pub mod scalars;
@@ -15,72 +13,40 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-pub use context::ContextExt;
-
 use crate::{
-    AppContext,
-    accounts::graphql::{AccountsMutation, AccountsQuery},
-    audit::graphql::AuditQuery,
-    auth::graphql::AuthMutation,
-    care::graphql::{CareMutation, CareQuery},
-    education::graphql::{EducationMutation, EducationQuery},
-    error::ApiError,
-    groups::{
-        goals::{GoalsMutation, GoalsQuery},
-        meetings::MeetingsMutation,
-        membership::{GroupsMutation, GroupsQuery},
-        posts::{PostsMutation, PostsSubscription},
-    },
-    monitoring::graphql::{MonitoringMutation, MonitoringQuery, MonitoringSubscription},
-    patients::{
-        consents::{ConsentsMutation, ConsentsQuery},
-        graphql::{PatientsMutation, PatientsQuery},
-    },
-    tapering::{
-        catalog::CatalogQuery,
-        doses::DosesMutation,
-        graphql::{RegimenMutation, TaperingMutation, TaperingQuery},
-    },
+    AppContext, accounts, audit, auth, care, education, error::ApiError, groups, monitoring,
+    patients, tapering,
 };
 
 #[derive(MergedObject, Default)]
 pub struct Query(
-    AccountsQuery,
-    PatientsQuery,
-    ConsentsQuery,
-    AuditQuery,
-    CatalogQuery,
-    TaperingQuery,
-    MonitoringQuery,
-    GroupsQuery,
-    GoalsQuery,
-    CareQuery,
-    EducationQuery,
+    accounts::AccountsQueries,
+    patients::PatientsQueries,
+    audit::AuditQueries,
+    tapering::TaperingQueries,
+    monitoring::MonitoringQueries,
+    groups::GroupsQueries,
+    care::CareQueries,
+    education::EducationQueries,
 );
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
-    AuthMutation,
-    AccountsMutation,
-    PatientsMutation,
-    ConsentsMutation,
-    TaperingMutation,
-    RegimenMutation,
-    DosesMutation,
-    MonitoringMutation,
-    GroupsMutation,
-    MeetingsMutation,
-    PostsMutation,
-    GoalsMutation,
-    CareMutation,
-    EducationMutation,
+    auth::AuthMutations,
+    accounts::AccountsMutations,
+    patients::PatientsMutations,
+    tapering::TaperingMutations,
+    monitoring::MonitoringMutations,
+    groups::GroupsMutations,
+    care::CareMutations,
+    education::EducationMutations,
 );
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     SystemSubscription,
-    MonitoringSubscription,
-    PostsSubscription,
+    monitoring::MonitoringSubscriptions,
+    groups::GroupsSubscriptions,
 );
 
 pub type StepdownSchema = Schema<Query, Mutation, Subscription>;
@@ -98,7 +64,8 @@ pub fn build_schema(app: AppContext) -> StepdownSchema {
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(64)
     .limit_directives(20)
-    .extension(outcome::OutcomeExtension);
+    .extension(outcome::OutcomeExtension)
+    .extension(crate::audit::operation::AuditExtension);
     if !app.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

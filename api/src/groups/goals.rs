@@ -22,16 +22,17 @@ use super::{
     stored_enum,
 };
 use crate::{
-    accounts::validation,
     audit::{self, AuditEvent},
     auth::{Principal, Role},
     authz::{
         self,
         groups::{GroupNeed, authorize_group, authorize_in_group},
     },
-    care::validation::optional_text,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination, scalars::Date},
+    graphql::{pagination, scalars::Date},
+    validation,
+    validation::optional_text,
 };
 
 stored_enum!(GoalStatus {

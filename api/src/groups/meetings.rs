@@ -24,12 +24,12 @@ use super::{
     stored_enum,
 };
 use crate::{
-    accounts::graphql::User,
+    accounts::User,
     audit::{self, AuditEvent},
     authz::groups::{ACTIVE, GroupNeed, LEFT, MEMBER, authorize_group, authorize_in_group},
-    care::validation::optional_text,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
+    validation::optional_text,
 };
 
 stored_enum!(RsvpResponse {
@@ -443,8 +443,8 @@ async fn schedule(
             "startsAt may be at most 7 days in the past",
         ));
     }
-    let weeks = crate::care::validation::optional_in_range("weeks", input.weeks, 1..=MAX_WEEKS)?
-        .unwrap_or(1);
+    let weeks =
+        crate::validation::optional_in_range("weeks", input.weeks, 1..=MAX_WEEKS)?.unwrap_or(1);
     let topic = optional_text("topic", input.topic.as_deref(), 200)?;
     if group.archived_at.is_some() {
         return Err(ApiError::conflict("the group is archived"));
@@ -500,7 +500,7 @@ async fn cancel(ctx: &Context<'_>, input: CancelMeetingInput) -> ApiResult<Meeti
     let principal = ctx.principal().await?;
     let db = ctx.db()?;
     let action = "group.meeting.cancel";
-    let reason = crate::accounts::validation::text("reason", &input.reason, 1000)?;
+    let reason = crate::validation::text("reason", &input.reason, 1000)?;
     let (mut meeting, group) =
         meeting_for(ctx, input.meeting_id, GroupNeed::Facilitate, action).await?;
     if meeting.cancelled_at.is_none() {

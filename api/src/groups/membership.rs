@@ -27,7 +27,7 @@ use super::{
     stored_enum,
 };
 use crate::{
-    accounts::{graphql::User, validation},
+    accounts::User,
     audit::{self, AuditEvent},
     auth::{Principal, Role},
     authz::{
@@ -37,9 +37,11 @@ use crate::{
             authorize_group, memberships_of, standing, visible_groups,
         },
     },
-    care::validation::optional_text,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination},
+    graphql::pagination,
+    validation,
+    validation::optional_text,
 };
 
 stored_enum!(SupportGroupKind {
@@ -804,7 +806,7 @@ fn check_url(value: Option<&str>) -> ApiResult<Option<String>> {
 }
 
 fn check_capacity(value: Option<i32>) -> ApiResult<Option<i32>> {
-    crate::care::validation::optional_in_range("capacity", value, 1..=1000)
+    crate::validation::optional_in_range("capacity", value, 1..=1000)
 }
 
 pub fn check_alias(value: Option<&str>) -> ApiResult<Option<String>> {

@@ -5,46 +5,35 @@
 //! Who may do what is decided in `authz::groups`; every resolver here asks
 //! it. Posts stay inside the group: no clinical view reads them.
 
-pub mod demo;
 pub mod goals;
 pub mod meetings;
 pub mod membership;
 pub mod posts;
 pub mod rules;
 
-/// A GraphQL enum stored as its upper-case name.
-macro_rules! stored_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
+pub(crate) use crate::stored::stored_enum;
 
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
+pub use goals::{GoalsMutation, GoalsQuery};
+pub use meetings::MeetingsMutation;
+pub use membership::{GroupMembership, GroupsMutation, GroupsQuery};
+pub use posts::{PostsMutation, PostsSubscription};
 
-            pub fn parse(stored: &str) -> Option<Self> {
-                match stored {
-                    $($text => Some(Self::$variant),)+
-                    _ => None,
-                }
-            }
-
-            /// A stored value this build does not know is a broken row.
-            pub fn from_row(stored: &str) -> crate::error::ApiResult<Self> {
-                Self::parse(stored).ok_or_else(|| {
-                    crate::error::ApiError::internal(anyhow::anyhow!(
-                        "unknown {} {stored}",
-                        stringify!($name)
-                    ))
-                })
-            }
-        }
-    };
+/// The `Patient` fields groups resolve (called from `patients`).
+pub mod patient_fields {
+    pub use super::membership::memberships_for_user as group_memberships;
 }
-pub(crate) use stored_enum;
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct GroupsQueries(GroupsQuery, GoalsQuery);
+
+#[derive(async_graphql::MergedObject, Default)]
+pub struct GroupsMutations(
+    GroupsMutation,
+    MeetingsMutation,
+    PostsMutation,
+    GoalsMutation,
+);
+
+#[derive(async_graphql::MergedSubscription, Default)]
+pub struct GroupsSubscriptions(PostsSubscription);

@@ -32,16 +32,18 @@ use entity::{
 
 use super::{membership::SupportGroup, rules::MAX_POST_CHARS, stored_enum};
 use crate::{
-    accounts::{graphql::User, validation},
+    accounts::User,
     audit::{self, AuditEvent},
     auth::Principal,
     authz::groups::{
         FACILITATOR, GroupNeed, authorize_group, authorize_in_group, memberships_of, standing,
     },
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination},
+    graphql::pagination,
     idempotency,
-    monitoring::hub::LiveEvent,
+    notifications::hub::LiveEvent,
+    validation,
 };
 
 stored_enum!(ReactionKind {

@@ -38,8 +38,9 @@ use crate::{
     AppState,
     auth::{RequestContext, principal::Credentials},
     error::ErrorCode,
-    graphql::{limits, loaders::Loaders, outcome::ExecutionMarker},
+    graphql::{limits, outcome::ExecutionMarker},
     http::{metrics::Outcome, request_id::RequestId},
+    loaders::Loaders,
 };
 
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -430,7 +431,7 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
     let marker = ExecutionMarker::default();
     let request = request
         .data(marker.clone())
-        .data(Loaders::new(&state.ctx.db))
+        .data(Arc::new(Loaders::new(&state.ctx.db)))
         .data(RequestContext::new(
             caller.request_id.clone(),
             caller.client_ip,

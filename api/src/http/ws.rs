@@ -17,8 +17,8 @@ use crate::{
     AppState,
     auth::{RequestContext, principal::Credentials},
     error::ApiError,
-    graphql::loaders::Loaders,
     http::request_id::RequestId,
+    loaders::Loaders,
 };
 
 pub async fn handler(
@@ -55,7 +55,7 @@ pub async fn handler(
                     }
                     let mut data = Data::default();
                     data.insert(RequestContext::new(request_id, client_ip, credentials));
-                    data.insert(Loaders::new(&db));
+                    data.insert(std::sync::Arc::new(Loaders::new(&db)));
                     Ok(data)
                 })
                 .serve()

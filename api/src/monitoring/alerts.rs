@@ -14,13 +14,13 @@ use uuid::Uuid;
 use entity::{alerts, check_ins, notifications, patients, users, withdrawal_assessments};
 
 use super::{
-    hub::LiveEvent,
     rules::{self, Raised},
     scales::Instrument,
 };
 use crate::{
     authz::policy::care_teams,
     error::ApiResult,
+    notifications::LiveEvent,
     tapering::{self, lifecycle::Status},
 };
 
@@ -164,7 +164,7 @@ async fn live_plan(
     patient: &patients::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<(Option<tapering::plans::PlanRecord>, NaiveDate)> {
-    let timezone = tapering::graphql::patient_timezone(db, patient).await?;
+    let timezone = crate::patients::patient_store::timezone(db, patient).await?;
     let today = tapering::lifecycle::today_in(&timezone, now);
     Ok((
         tapering::plans::current_for_patient(db, patient.id).await?,
@@ -319,7 +319,7 @@ pub async fn check_naloxone(
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<LiveEvent>> {
     let (plan, today) = live_plan(db, patient, now).await?;
-    let regimen = tapering::graphql::regimen_daily_mme(db, patient.id, today).await?;
+    let regimen = crate::tapering::regimen_store::regimen_daily_mme(db, patient.id, today).await?;
     let step = plan.as_ref().and_then(|p| {
         let day = tapering::lifecycle::effective_day(p.status(), p.plan.paused_on, today);
         tapering::lifecycle::step_on(&p.steps, day).and_then(|s| s.daily_mme)
@@ -328,7 +328,7 @@ pub async fn check_naloxone(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-    let offered = tapering::graphql::last_naloxone_offer(db, patient.id)
+    let offered = crate::tapering::regimen_store::last_naloxone_offer(db, patient.id)
         .await?
         .is_some();
     raise_all(

@@ -18,8 +18,9 @@ use crate::{
     audit::{self, AuditEvent},
     auth::Role,
     authz::{self, Need},
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination, scalars::Date},
+    graphql::{pagination, scalars::Date},
     idempotency, tapering,
 };
 
@@ -154,7 +155,7 @@ pub async fn submit(
     let score =
         scales::score(instrument, &input.items).map_err(|e| ApiError::bad_input("items", e.0))?;
     let now = Utc::now();
-    let timezone = tapering::graphql::patient_timezone(db, &patient).await?;
+    let timezone = crate::patients::patient_store::timezone(db, &patient).await?;
     let txn = db.begin().await?;
     let assessment = withdrawal_assessments::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -17,8 +17,9 @@ use super::{alerts, scales};
 use crate::{
     audit::{self, AuditEvent},
     auth::Role,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination, scalars::Date},
+    graphql::{pagination, scalars::Date},
     idempotency, tapering,
 };
 
@@ -255,7 +256,7 @@ pub async fn submit(ctx: &Context<'_>, input: SubmitCheckInInput) -> ApiResult<C
     }
     validate(&input)?;
     let now = Utc::now();
-    let timezone = tapering::graphql::patient_timezone(db, &patient).await?;
+    let timezone = crate::patients::patient_store::timezone(db, &patient).await?;
     let txn = db.begin().await?;
     let check_in = check_ins::ActiveModel {
         id: Set(Uuid::now_v7()),

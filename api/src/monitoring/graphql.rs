@@ -20,17 +20,18 @@ use super::{
     alerts::{ACKNOWLEDGED, OPEN, RESOLVED},
     assessments::{self, SubmitWithdrawalAssessmentInput, SubmitWithdrawalAssessmentPayload},
     check_ins::{self, SubmitCheckInInput, SubmitCheckInPayload},
-    hub::LiveEvent,
     overview::{self, CareTeamOverviewSort},
     rules::Evidence,
 };
 use crate::{
-    accounts::validation,
     auth::Role,
     authz::{self, Need, Relationship},
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination},
-    patients::graphql::Patient,
+    graphql::pagination,
+    notifications::LiveEvent,
+    patients::Patient,
+    validation,
 };
 
 /// What an alert points to.

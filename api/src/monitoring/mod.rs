@@ -10,8 +10,29 @@ pub mod alerts;
 pub mod assessments;
 pub mod check_ins;
 pub mod graphql;
-pub mod hub;
 pub mod overview;
 pub mod rules;
 pub mod scales;
 pub mod trends;
+
+pub use assessments::WithdrawalAssessment;
+pub use check_ins::CheckIn;
+pub use graphql::{MonitoringMutation, MonitoringQuery, MonitoringSubscription};
+pub use trends::TrendDay;
+
+/// The `Patient` fields monitoring resolves (called from `patients`).
+pub mod patient_fields {
+    pub use super::assessments::list_for_patient as withdrawal_assessments;
+    pub use super::check_ins::list_for_patient as check_ins;
+    pub use super::trends::for_patient as trends;
+}
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MonitoringQueries(MonitoringQuery);
+
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MonitoringMutations(MonitoringMutation);
+
+#[derive(async_graphql::MergedSubscription, Default)]
+pub struct MonitoringSubscriptions(MonitoringSubscription);

@@ -27,9 +27,10 @@ use crate::{
     audit::{self, AuditEvent},
     auth::Role,
     authz::{self, Relationship},
+    caller::ContextExt,
     error::ApiResult,
-    graphql::{ContextExt, pagination},
-    patients::graphql::Patient,
+    graphql::pagination,
+    patients::Patient,
     tapering::{
         adherence,
         lifecycle::{self, Status},

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use entity::{check_ins, dose_logs, medication_orders, medications, withdrawal_assessments};
 
 use crate::{
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, scalars::Date},
+    graphql::scalars::Date,
     tapering::{
         self,
         lifecycle::{self, Status},
@@ -147,7 +148,7 @@ pub async fn for_patient(
         if scheduled.is_none() {
             for order in orders
                 .iter()
-                .filter(|o| tapering::graphql::in_effect(o, day))
+                .filter(|o| crate::tapering::regimen_store::in_effect(o, day))
             {
                 if let Some(Some(factor)) = factors.get(&order.medication_id) {
                     *scheduled.get_or_insert(0.0) +=

@@ -16,12 +16,12 @@ use uuid::Uuid;
 use entity::{consents, patients, users};
 
 use crate::{
-    accounts::validation,
     audit::{self, AuditEvent},
     auth::{Principal, Role},
     authz::ConsentCategory,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
+    validation,
 };
 
 pub const DEFAULT_CONSENT_TTL: Duration = Duration::days(365);

@@ -10,13 +10,14 @@ use uuid::Uuid;
 use entity::{care_team_members, memberships, patients};
 
 use crate::{
-    accounts::graphql::User,
+    accounts::User,
     audit::{self, AuditEvent},
     auth::Role,
     authz::{self, ConsentCategory, Need, Relationship},
+    caller::ContextExt,
     care, education,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination, scalars::Date},
+    graphql::{pagination, scalars::Date},
     monitoring, tapering,
 };
 
@@ -86,20 +87,20 @@ impl Patient {
             .await?;
         let db = ctx.db()?;
         let today = tapering::lifecycle::today_in(
-            &tapering::graphql::patient_timezone(db, &self.model).await?,
+            &crate::patients::patient_store::timezone(db, &self.model).await?,
             Utc::now(),
         );
-        Ok(tapering::graphql::regimen_daily_mme(db, self.model.id, today).await?)
+        Ok(crate::tapering::regimen_store::regimen_daily_mme(db, self.model.id, today).await?)
     }
 
     /// The opioid orders, current and past (the patient and care team).
     async fn medication_orders(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<tapering::graphql::MedicationOrder>> {
+    ) -> async_graphql::Result<Vec<tapering::MedicationOrder>> {
         self.gate(ctx, Need::CareRecord, "patient.medicationOrders")
             .await?;
-        Ok(tapering::graphql::medication_orders(ctx.db()?, self.model.id).await?)
+        Ok(tapering::patient_fields::medication_orders(ctx.db()?, self.model.id).await?)
     }
 
     /// When naloxone was last offered (the patient and care team).
@@ -108,27 +109,27 @@ impl Patient {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<DateTime<Utc>>> {
         self.gate(ctx, Need::CareRecord, "patient.naloxone").await?;
-        Ok(tapering::graphql::last_naloxone_offer(ctx.db()?, self.model.id).await?)
+        Ok(crate::tapering::regimen_store::last_naloxone_offer(ctx.db()?, self.model.id).await?)
     }
 
     /// The plan in effect (active or paused), with today's step and dose.
     async fn current_taper_plan(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<tapering::graphql::TaperPlan>> {
+    ) -> async_graphql::Result<Option<tapering::TaperPlan>> {
         self.gate(ctx, Need::Read(ConsentCategory::Taper), "patient.taper")
             .await?;
-        Ok(tapering::graphql::patient_fields::current_plan(ctx, self).await?)
+        Ok(tapering::patient_fields::current_plan(ctx, self).await?)
     }
 
     /// Every plan version, newest first.
     async fn taper_plans(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<tapering::graphql::TaperPlan>> {
+    ) -> async_graphql::Result<Vec<tapering::TaperPlan>> {
         self.gate(ctx, Need::Read(ConsentCategory::Taper), "patient.taper")
             .await?;
-        Ok(tapering::graphql::patient_fields::all_plans(ctx, self).await?)
+        Ok(tapering::patient_fields::all_plans(ctx, self).await?)
     }
 
     /// Logged doses, oldest first; `updatedSince` for incremental sync.
@@ -139,9 +140,12 @@ impl Patient {
         first: Option<i32>,
         after: Option<String>,
         updated_since: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Connection<String, tapering::doses::DoseLog>> {
+    ) -> async_graphql::Result<Connection<String, tapering::DoseLog>> {
         self.gate(ctx, Need::CareRecord, "patient.doseLogs").await?;
-        Ok(tapering::doses::dose_logs(ctx, self.model.id, first, after, updated_since).await?)
+        Ok(
+            tapering::patient_fields::dose_logs(ctx, self.model.id, first, after, updated_since)
+                .await?,
+        )
     }
 
     /// Taken versus scheduled, day by day (patient's time zone), for one
@@ -152,10 +156,13 @@ impl Patient {
         from: Date,
         to: Date,
         medication_id: Option<Uuid>,
-    ) -> async_graphql::Result<Vec<tapering::doses::DoseAdherenceDay>> {
+    ) -> async_graphql::Result<Vec<tapering::DoseAdherenceDay>> {
         self.gate(ctx, Need::CareRecord, "patient.adherence")
             .await?;
-        Ok(tapering::doses::adherence_days(ctx, self, medication_id, from.0, to.0).await?)
+        Ok(
+            tapering::patient_fields::adherence_days(ctx, self, medication_id, from.0, to.0)
+                .await?,
+        )
     }
 
     /// Check-ins, oldest first; `updatedSince` for incremental sync (the
@@ -167,7 +174,7 @@ impl Patient {
         first: Option<i32>,
         after: Option<String>,
         updated_since: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Connection<String, monitoring::check_ins::CheckIn>> {
+    ) -> async_graphql::Result<Connection<String, monitoring::CheckIn>> {
         self.gate(
             ctx,
             Need::Read(ConsentCategory::CheckIns),
@@ -175,14 +182,8 @@ impl Patient {
         )
         .await?;
         Ok(
-            monitoring::check_ins::list_for_patient(
-                ctx,
-                self.model.id,
-                first,
-                after,
-                updated_since,
-            )
-            .await?,
+            monitoring::patient_fields::check_ins(ctx, self.model.id, first, after, updated_since)
+                .await?,
         )
     }
 
@@ -194,15 +195,17 @@ impl Patient {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, monitoring::assessments::WithdrawalAssessment>>
-    {
+    ) -> async_graphql::Result<Connection<String, monitoring::WithdrawalAssessment>> {
         self.gate(
             ctx,
             Need::Read(ConsentCategory::Symptoms),
             "patient.assessments",
         )
         .await?;
-        Ok(monitoring::assessments::list_for_patient(ctx, self.model.id, first, after).await?)
+        Ok(
+            monitoring::patient_fields::withdrawal_assessments(ctx, self.model.id, first, after)
+                .await?,
+        )
     }
 
     /// A daily series for charts, in the patient's time zone (the patient
@@ -212,20 +215,17 @@ impl Patient {
         ctx: &Context<'_>,
         from: Date,
         to: Date,
-    ) -> async_graphql::Result<Vec<monitoring::trends::TrendDay>> {
+    ) -> async_graphql::Result<Vec<monitoring::TrendDay>> {
         self.gate(ctx, Need::CareRecord, "patient.trends").await?;
-        Ok(monitoring::trends::for_patient(ctx, &self.model, from.0, to.0).await?)
+        Ok(monitoring::patient_fields::trends(ctx, &self.model, from.0, to.0).await?)
     }
 
     /// Program enrollments, newest first (the patient, the care team,
     /// admins).
-    async fn enrollments(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<care::graphql::Enrollment>> {
+    async fn enrollments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<care::Enrollment>> {
         self.gate(ctx, Need::ReadEnrollment, "patient.enrollments")
             .await?;
-        Ok(care::graphql::patient_fields::enrollments(ctx, self).await?)
+        Ok(care::patient_fields::enrollments(ctx, self).await?)
     }
 
     /// Appointments by start time; `from` (inclusive) and `to` (exclusive)
@@ -236,14 +236,14 @@ impl Patient {
         ctx: &Context<'_>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Vec<care::graphql::Appointment>> {
+    ) -> async_graphql::Result<Vec<care::Appointment>> {
         self.gate(
             ctx,
             Need::Read(ConsentCategory::Appointments),
             "patient.appointments",
         )
         .await?;
-        Ok(care::graphql::patient_fields::appointments(ctx, self, from, to).await?)
+        Ok(care::patient_fields::appointments(ctx, self, from, to).await?)
     }
 
     /// Clinical notes, newest first: care-team clinicians only (every note
@@ -251,22 +251,22 @@ impl Patient {
     async fn clinical_notes(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<care::graphql::ClinicalNote>> {
+    ) -> async_graphql::Result<Vec<care::ClinicalNote>> {
         self.gate(ctx, Need::ClinicalNotes, "patient.clinicalNotes")
             .await?;
-        Ok(care::graphql::patient_fields::clinical_notes(ctx, self).await?)
+        Ok(care::patient_fields::clinical_notes(ctx, self).await?)
     }
 
     /// The recovery plan (empty until first edited): the patient, the care
     /// team, `CARE_PLAN` consent holders.
-    async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<care::graphql::CarePlan> {
+    async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<care::CarePlan> {
         self.gate(
             ctx,
             Need::Read(ConsentCategory::CarePlan),
             "patient.carePlan",
         )
         .await?;
-        Ok(care::graphql::patient_fields::care_plan(ctx, self).await?)
+        Ok(care::patient_fields::care_plan(ctx, self).await?)
     }
 
     /// Every version of the recovery plan, newest first: who changed it,
@@ -277,14 +277,14 @@ impl Patient {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, care::graphql::CarePlanRevision>> {
+    ) -> async_graphql::Result<Connection<String, care::CarePlanRevision>> {
         self.gate(
             ctx,
             Need::Read(ConsentCategory::CarePlan),
             "patient.carePlanHistory",
         )
         .await?;
-        Ok(care::graphql::patient_fields::care_plan_history(ctx, self, first, after).await?)
+        Ok(care::patient_fields::care_plan_history(ctx, self, first, after).await?)
     }
 
     /// The patient's support groups (active, pending and past) and their
@@ -293,10 +293,10 @@ impl Patient {
     async fn group_memberships(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::groups::membership::GroupMembership>> {
+    ) -> async_graphql::Result<Vec<crate::groups::GroupMembership>> {
         self.gate(ctx, Need::GroupActivity, "patient.groupMemberships")
             .await?;
-        Ok(crate::groups::membership::memberships_for_user(
+        Ok(crate::groups::patient_fields::group_memberships(
             ctx,
             self.model.user_id,
             &["PENDING", "ACTIVE", "LEFT", "REMOVED"],
@@ -309,10 +309,10 @@ impl Patient {
     async fn assigned_resources(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<education::graphql::ResourceAssignment>> {
+    ) -> async_graphql::Result<Vec<education::ResourceAssignment>> {
         self.gate(ctx, Need::CareRecord, "patient.assignedResources")
             .await?;
-        Ok(education::graphql::assigned_resources(ctx, self).await?)
+        Ok(education::patient_fields::assigned_resources(ctx, self).await?)
     }
 }
 

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use entity::medications;
 
 use crate::{
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::ContextExt,
 };
 
 /// Strengths as stored ("5,10,15"), ascending.

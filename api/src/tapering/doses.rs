@@ -19,17 +19,19 @@ use entity::{dose_logs, medication_orders, patients};
 use super::{
     adherence,
     catalog::{self, Medication},
-    graphql::{in_effect, patient_timezone},
     lifecycle::{self, Status},
     plans,
+    regimen_store::in_effect,
 };
 use crate::{
     audit::{self, AuditEvent},
     auth::Role,
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, pagination, scalars::Date},
+    graphql::{pagination, scalars::Date},
     idempotency,
-    patients::graphql::Patient,
+    patients::Patient,
+    patients::patient_store::timezone as patient_timezone,
 };
 
 const LOG_DOSE: &str = "logDose";

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::{medication_orders, naloxone_offers, patients, taper_plans, users};
+use entity::{medication_orders, naloxone_offers, patients, taper_plans};
 
 use super::{
     catalog::{self, Medication},
@@ -20,13 +20,15 @@ use super::{
     schedule::{self, PlanRequest, Rule, Step},
 };
 use crate::{
-    accounts::validation,
     audit::{self, AuditEvent},
     auth::{Principal, Role},
     authz::{self, Need, Relationship},
+    caller::ContextExt,
     error::{ApiError, ApiResult},
-    graphql::{ContextExt, scalars::Date},
-    patients::graphql::Patient,
+    graphql::scalars::Date,
+    patients::Patient,
+    patients::patient_store::timezone as patient_timezone,
+    validation,
 };
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,17 +292,6 @@ pub struct ReviseTaperPlanInput {
     pub reduction_percent: f64,
     pub step_days: i32,
     pub reason: String,
-}
-
-/// A patient's time zone (their account's).
-pub async fn patient_timezone(
-    db: &impl ConnectionTrait,
-    patient: &patients::Model,
-) -> ApiResult<String> {
-    Ok(users::Entity::find_by_id(patient.user_id)
-        .one(db)
-        .await?
-        .map_or_else(|| "UTC".to_owned(), |u| u.timezone))
 }
 
 async fn view(
@@ -1168,37 +1159,6 @@ impl RegimenMutation {
     }
 }
 
-/// Orders in effect on `day`.
-pub fn in_effect(order: &medication_orders::Model, day: NaiveDate) -> bool {
-    order.starts_on <= day && order.ends_on.is_none_or(|end| end >= day)
-}
-
-/// The regimen's daily MME on `day` (CDC 2022 factors; buprenorphine and
-/// other factor-less medications excluded). `None` with no opioid order.
-pub async fn regimen_daily_mme(
-    db: &impl ConnectionTrait,
-    patient: Uuid,
-    day: NaiveDate,
-) -> ApiResult<Option<f64>> {
-    let orders = medication_orders::Entity::find()
-        .filter(medication_orders::Column::PatientId.eq(patient))
-        .all(db)
-        .await?;
-    let medications = entity::medications::Entity::find().all(db).await?;
-    let mut total = None;
-    for order in orders.iter().filter(|o| in_effect(o, day)) {
-        let factor = medications
-            .iter()
-            .find(|m| m.id == order.medication_id)
-            .and_then(|m| m.mme_factor);
-        if let Some(mme) = schedule::daily_mme(order.dose * f64::from(order.doses_per_day), factor)
-        {
-            *total.get_or_insert(0.0) += mme;
-        }
-    }
-    Ok(total)
-}
-
 pub async fn medication_orders(
     db: &impl ConnectionTrait,
     patient: Uuid,
@@ -1209,16 +1169,4 @@ pub async fn medication_orders(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(MedicationOrder).collect())
-}
-
-pub async fn last_naloxone_offer(
-    db: &impl ConnectionTrait,
-    patient: Uuid,
-) -> ApiResult<Option<DateTime<Utc>>> {
-    Ok(naloxone_offers::Entity::find()
-        .filter(naloxone_offers::Column::PatientId.eq(patient))
-        .order_by_desc(naloxone_offers::Column::OfferedAt)
-        .one(db)
-        .await?
-        .map(|o| o.offered_at))
 }

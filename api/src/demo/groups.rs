@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use entity::{group_meetings, group_members, group_posts, recovery_goals, support_groups};
 
-use super::rules::weekly_occurrences;
+use crate::groups::rules::weekly_occurrences;
 use crate::{
     authz::groups::{ACTIVE, FACILITATOR, MEMBER, PENDING},
     error::ApiResult,

@@ -1,9 +1,13 @@
-//! Checks on what people type when they sign up: each failure names its
-//! input field (`BAD_USER_INPUT`, `extensions.field`).
+//! Checks on what people type, shared by every domain: each failure names
+//! its input field (`BAD_USER_INPUT`, `extensions.field`). The limits that
+//! several domains share are named here once.
 
 use std::str::FromStr;
 
 use crate::error::{ApiError, ApiResult};
+
+/// Characters in a reason (for a pause, a cancellation, a removal, a report).
+pub const REASON_MAX: usize = 1000;
 
 /// A plausible address, lower-cased. (Deliverability is proven by the
 /// invitation reaching it, not by a regex.)
@@ -88,9 +92,44 @@ pub fn new_password(field: &str, value: &str) -> ApiResult<()> {
         .map_err(|message| ApiError::bad_input(field, message))
 }
 
+/// An optional whole number in `range`, else bad input on `field`.
+pub fn optional_in_range(
+    field: &str,
+    value: Option<i32>,
+    range: std::ops::RangeInclusive<i32>,
+) -> ApiResult<Option<i32>> {
+    match value {
+        Some(v) if !range.contains(&v) => Err(ApiError::bad_input(
+            field,
+            format!("{field} must be from {} to {}", range.start(), range.end()),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Free text that may be absent or blank (then `None`), else at most `max`
+/// characters.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.chars().count() > max => Err(ApiError::bad_input(
+            field,
+            format!("{field} must be at most {max} characters"),
+        )),
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::BadInput { field: Some(f), .. } => f,
+            other => panic!("expected bad input, got {other:?}"),
+        }
+    }
 
     #[test]
     fn emails() {
@@ -154,5 +193,24 @@ mod tests {
         assert!(display_name("displayName", "   ").is_err());
         assert!(display_name("displayName", &"x".repeat(101)).is_err());
         assert!(display_name("displayName", "a\u{0007}b").is_err());
+    }
+
+    #[test]
+    fn bounded_numbers_and_optional_text() {
+        assert_eq!(optional_in_range("n", None, 1..=3).unwrap(), None);
+        assert_eq!(optional_in_range("n", Some(3), 1..=3).unwrap(), Some(3));
+        assert_eq!(
+            field_of(optional_in_range("n", Some(0), 1..=3).unwrap_err()),
+            "n"
+        );
+        assert_eq!(optional_text("r", Some("  "), 5).unwrap(), None);
+        assert_eq!(
+            optional_text("r", Some(" ok "), 5).unwrap().as_deref(),
+            Some("ok")
+        );
+        assert_eq!(
+            field_of(optional_text("r", Some("toolong"), 5).unwrap_err()),
+            "r"
+        );
     }
 }
