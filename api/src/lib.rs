@@ -32,6 +32,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod calendar;
 pub mod caller;
 pub mod care;
 pub mod config;

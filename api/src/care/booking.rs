@@ -1,71 +1,17 @@
-//! Appointment rules: pure, no database.
+//! Appointment rules: pure, no database. Slots follow `crate::calendar`.
 //!
-//! A slot is the half-open interval `[startsAt, endsAt)`: back-to-back
-//! sessions touch without overlapping. A clinician's non-cancelled
+//! A clinician's non-cancelled
 //! appointments may not overlap. A virtual session needs a meeting URL, an
 //! in-person one a location. SCHEDULED is the only status that changes:
 //! to COMPLETED or NO_SHOW once it has begun, or to CANCELLED with a reason.
 
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::validation::is_web_url;
-
-/// How long one appointment may last.
-pub const MAX_LENGTH: Duration = Duration::hours(12);
-/// How far back an appointment may be entered (one written up afterwards).
-pub const MAX_PAST: Duration = Duration::days(7);
-/// How far ahead one may be booked.
-pub const MAX_AHEAD: Duration = Duration::days(2 * 366);
-
-/// Bad input, attributed to one input field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError {
-    pub field: &'static str,
-    pub message: &'static str,
-}
+pub use crate::calendar::Slot;
+use crate::{calendar, error::InputError};
 
 fn bad(field: &'static str, message: &'static str) -> InputError {
-    InputError { field, message }
-}
-
-/// When an appointment takes place: `[starts_at, ends_at)`, whole seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-}
-
-impl Slot {
-    /// A slot that ends after it starts, lasts at most `MAX_LENGTH`, and
-    /// lies from `MAX_PAST` before `now` to `MAX_AHEAD` after it.
-    pub fn new(
-        starts_at: DateTime<Utc>,
-        ends_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Self, InputError> {
-        let (starts_at, ends_at) = (starts_at.trunc_subsecs(0), ends_at.trunc_subsecs(0));
-        if ends_at <= starts_at {
-            return Err(bad("endsAt", "endsAt must be after startsAt"));
-        }
-        if ends_at - starts_at > MAX_LENGTH {
-            return Err(bad("endsAt", "an appointment lasts at most 12 hours"));
-        }
-        if starts_at < now - MAX_PAST {
-            return Err(bad(
-                "startsAt",
-                "startsAt may be at most 7 days in the past",
-            ));
-        }
-        if starts_at > now + MAX_AHEAD {
-            return Err(bad("startsAt", "startsAt may be at most two years ahead"));
-        }
-        Ok(Self { starts_at, ends_at })
-    }
-
-    /// True when the two share any instant (touching ends do not).
-    pub fn overlaps(&self, other: &Slot) -> bool {
-        self.starts_at < other.ends_at && other.starts_at < self.ends_at
-    }
+    InputError::new(field, message)
 }
 
 /// Where an appointment takes place.
@@ -90,14 +36,7 @@ pub fn venue(
     {
         return Err(bad("location", "location must be at most 500 characters"));
     }
-    if let Some(url) = meeting_url
-        && !is_web_url(url)
-    {
-        return Err(bad(
-            "meetingUrl",
-            "meetingUrl must be an http(s) URL of at most 2000 characters",
-        ));
-    }
+    let meeting_url = calendar::meeting_url(meeting_url)?;
     match (is_virtual, location, meeting_url) {
         (true, _, None) => Err(bad(
             "meetingUrl",
@@ -107,7 +46,7 @@ pub fn venue(
         (is_virtual, location, meeting_url) => Ok(Venue {
             is_virtual,
             location: location.map(str::to_owned),
-            meeting_url: meeting_url.map(str::to_owned),
+            meeting_url,
         }),
     }
 }
@@ -231,6 +170,7 @@ mod tests {
     fn slots_end_after_they_start_within_bounds() {
         let now = t("2026-03-01T12:00:00Z");
         let ok = Slot::new(
+            crate::calendar::APPOINTMENT,
             t("2026-03-02T15:00:00.750Z"),
             t("2026-03-02T16:00:00Z"),
             now,
@@ -245,13 +185,31 @@ mod tests {
             ("2028-06-01T15:00:00Z", "2028-06-01T16:00:00Z", "startsAt"),
         ] {
             assert_eq!(
-                Slot::new(t(a), t(b), now).unwrap_err().field,
+                Slot::new(crate::calendar::APPOINTMENT, t(a), t(b), now)
+                    .unwrap_err()
+                    .field,
                 field,
                 "{a}–{b}"
             );
         }
-        assert!(Slot::new(t("2026-02-23T12:00:00Z"), t("2026-02-23T13:00:00Z"), now).is_ok());
-        assert!(Slot::new(t("2026-03-02T08:00:00Z"), t("2026-03-02T20:00:00Z"), now).is_ok());
+        assert!(
+            Slot::new(
+                crate::calendar::APPOINTMENT,
+                t("2026-02-23T12:00:00Z"),
+                t("2026-02-23T13:00:00Z"),
+                now
+            )
+            .is_ok()
+        );
+        assert!(
+            Slot::new(
+                crate::calendar::APPOINTMENT,
+                t("2026-03-02T08:00:00Z"),
+                t("2026-03-02T20:00:00Z"),
+                now
+            )
+            .is_ok()
+        );
     }
 
     #[test]

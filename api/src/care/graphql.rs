@@ -1087,7 +1087,7 @@ async fn authorized_appointment(
     })
 }
 
-fn input_error(err: booking::InputError) -> ApiError {
+fn input_error(err: crate::error::InputError) -> ApiError {
     ApiError::bad_input(err.field, err.message)
 }
 
@@ -1114,7 +1114,13 @@ async fn schedule(ctx: &Context<'_>, input: ScheduleAppointmentInput) -> ApiResu
     )
     .await?;
     let now = Utc::now();
-    let slot = Slot::new(input.starts_at, input.ends_at, now).map_err(input_error)?;
+    let slot = Slot::new(
+        crate::calendar::APPOINTMENT,
+        input.starts_at,
+        input.ends_at,
+        now,
+    )
+    .map_err(input_error)?;
     let venue = booking::venue(
         input.is_virtual,
         input.location.as_deref(),
@@ -1199,7 +1205,13 @@ async fn reschedule(
     booking::can_reschedule(store::status_of(&current.model)?).map_err(ApiError::conflict)?;
     let reason = validation::optional_text("reason", input.reason.as_deref(), REASON_MAX)?;
     let now = Utc::now();
-    let slot = Slot::new(input.starts_at, input.ends_at, now).map_err(input_error)?;
+    let slot = Slot::new(
+        crate::calendar::APPOINTMENT,
+        input.starts_at,
+        input.ends_at,
+        now,
+    )
+    .map_err(input_error)?;
     let previous = Slot::from(&current.model);
     if slot == previous {
         return Ok(current);

@@ -27,6 +27,7 @@ use crate::{
     accounts::User,
     audit::{self, AuditEvent},
     authz::groups::{ACTIVE, GroupNeed, LEFT, MEMBER, authorize_group, authorize_in_group},
+    calendar,
     caller::ContextExt,
     error::{ApiError, ApiResult},
     validation::optional_text,
@@ -37,11 +38,6 @@ stored_enum!(RsvpResponse {
     Maybe => "MAYBE",
     NotGoing => "NOT_GOING",
 });
-
-/// Longest meeting.
-const MAX_LENGTH: Duration = Duration::hours(12);
-/// How far back a meeting may be scheduled (one written up afterwards).
-const MAX_PAST: Duration = Duration::days(7);
 
 /// A meeting of a group, as one viewer may see it.
 #[derive(Clone)]
@@ -424,25 +420,8 @@ async fn schedule(
         action,
     )
     .await?;
-    if input.ends_at <= input.starts_at {
-        return Err(ApiError::bad_input(
-            "endsAt",
-            "endsAt must be after startsAt",
-        ));
-    }
-    if input.ends_at - input.starts_at > MAX_LENGTH {
-        return Err(ApiError::bad_input(
-            "endsAt",
-            "a meeting lasts at most 12 hours",
-        ));
-    }
     let now = Utc::now();
-    if input.starts_at < now - MAX_PAST {
-        return Err(ApiError::bad_input(
-            "startsAt",
-            "startsAt may be at most 7 days in the past",
-        ));
-    }
+    let slot = calendar::Slot::new(calendar::MEETING, input.starts_at, input.ends_at, now)?;
     let weeks =
         crate::validation::optional_in_range("weeks", input.weeks, 1..=MAX_WEEKS)?.unwrap_or(1);
     let topic = optional_text("topic", input.topic.as_deref(), 200)?;
@@ -456,7 +435,7 @@ async fn schedule(
     let zone: Tz = me.timezone.parse().unwrap_or(chrono_tz::UTC);
     let series_id = (weeks > 1).then(Uuid::now_v7);
     let rows: Vec<group_meetings::Model> =
-        rules::weekly_occurrences(input.starts_at, input.ends_at, zone, weeks as u32)
+        rules::weekly_occurrences(slot.starts_at, slot.ends_at, zone, weeks as u32)
             .into_iter()
             .map(|(starts_at, ends_at)| group_meetings::Model {
                 id: Uuid::now_v7(),

@@ -795,14 +795,7 @@ fn check_format(
 }
 
 fn check_url(value: Option<&str>) -> ApiResult<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(url) if validation::is_web_url(url) => Ok(Some(url.to_owned())),
-        Some(_) => Err(ApiError::bad_input(
-            "meetingUrl",
-            "meetingUrl must be an http(s) link",
-        )),
-    }
+    Ok(crate::calendar::meeting_url(value)?)
 }
 
 fn check_capacity(value: Option<i32>) -> ApiResult<Option<i32>> {
