@@ -15,6 +15,8 @@ pub mod rules;
 pub mod scales;
 pub mod trends;
 
+/// The alert checks other domains' writes run in their transaction.
+pub use alerts::{after_dose, check_naloxone};
 pub use assessments::WithdrawalAssessment;
 pub use check_ins::CheckIn;
 pub use graphql::{MonitoringMutation, MonitoringQuery, MonitoringSubscription};

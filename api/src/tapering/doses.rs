@@ -266,7 +266,7 @@ async fn log_dose(ctx: &Context<'_>, input: LogDoseInput) -> ApiResult<DoseLog> 
         ),
     )
     .await?;
-    let events = crate::monitoring::alerts::after_dose(
+    let events = crate::monitoring::after_dose(
         &txn,
         &patient,
         taken_on,

@@ -550,7 +550,7 @@ async fn activate(ctx: &Context<'_>, input: TaperPlanRef) -> ApiResult<TaperPlan
         now,
     )
     .await?;
-    let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
+    let events = crate::monitoring::check_naloxone(&txn, &patient, now).await?;
     txn.commit().await?;
     ctx.app().hub.publish(events).await;
     view(
@@ -636,7 +636,7 @@ async fn resume(ctx: &Context<'_>, input: TaperPlanRef) -> ApiResult<TaperPlan> 
     .await?;
     plans::save_steps(&txn, plan.id, &steps).await?;
     plans::record_event(&txn, plan.id, "RESUMED", Some(principal.user_id), None, now).await?;
-    let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
+    let events = crate::monitoring::check_naloxone(&txn, &patient, now).await?;
     txn.commit().await?;
     ctx.app().hub.publish(events).await;
     view(db, PlanRecord { plan, steps }, patient, relationship).await
@@ -1068,7 +1068,7 @@ impl RegimenMutation {
         .insert(&txn)
         .await
         .map_err(ApiError::from)?;
-        let events = crate::monitoring::alerts::check_naloxone(&txn, &patient, now).await?;
+        let events = crate::monitoring::check_naloxone(&txn, &patient, now).await?;
         txn.commit().await.map_err(ApiError::from)?;
         ctx.app().hub.publish(events).await;
         Ok(AddMedicationOrderPayload {
