@@ -17,8 +17,8 @@ use std::{
 
 use migration::MigratorTrait;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, SqlxPostgresConnector,
-    SqlxSqliteConnector, Statement,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, Statement, TransactionOptions, TransactionTrait,
 };
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -27,7 +27,7 @@ use sqlx::{
 
 use crate::{
     config::Config,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, is_unavailable},
 };
 
 tokio::task_local! {
@@ -167,13 +167,51 @@ impl Database {
         self.migrated.load(Ordering::Acquire)
     }
 
-    /// Applies pending migrations.
+    /// Applies pending migrations, one process at a time: replicas and a
+    /// `stepdown migrate` started together on a new database wait for each
+    /// other, and each migration runs once. All pending migrations run in
+    /// one transaction (DDL is transactional on both databases), which on
+    /// PostgreSQL first takes an advisory lock keyed by the schema (so test
+    /// schemas do not wait on each other) and on SQLite is `EXCLUSIVE`.
+    /// Another process holding the lock past the busy timeout is retried
+    /// for up to a minute.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        migration::Migrator::up(&self.conn, None)
-            .await
-            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        let started = std::time::Instant::now();
+        loop {
+            match self.migrate_once().await {
+                Ok(()) => break,
+                Err(err) if is_unavailable(&err) && started.elapsed() < Duration::from_secs(60) => {
+                    tracing::info!(error = %err, "another process is migrating; waiting");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(anyhow::anyhow!("migration failed: {err}")),
+            }
+        }
         self.migrated.store(true, Ordering::Release);
         Ok(())
+    }
+
+    async fn migrate_once(&self) -> Result<(), DbErr> {
+        let txn = match &self.pool {
+            Pool::Postgres(_) => {
+                let txn = self.conn.begin().await?;
+                txn.execute_unprepared(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('stepdown.migrate.' || current_schema(), 0))",
+                )
+                .await?;
+                txn
+            }
+            Pool::Sqlite(_) => {
+                self.conn
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Exclusive),
+                        ..Default::default()
+                    })
+                    .await?
+            }
+        };
+        migration::Migrator::up(&txn, None).await?;
+        txn.commit().await
     }
 
     /// Connects and migrates, retrying with backoff until it works (DESIGN §3:

@@ -63,6 +63,22 @@ impl TestDb {
         }
     }
 
+    /// The same database for another server of the test (a replica): on
+    /// PostgreSQL left in place when that server stops; a SQLite file is
+    /// removed by whichever handle drops first, after the servers stop.
+    pub fn shared(&self) -> Self {
+        match self {
+            TestDb::Sqlite { path } => TestDb::Sqlite { path: path.clone() },
+            TestDb::Postgres {
+                admin_url, name, ..
+            } => TestDb::Postgres {
+                admin_url: admin_url.clone(),
+                name: name.clone(),
+                shared: true,
+            },
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, TestDb::Postgres { .. })
     }

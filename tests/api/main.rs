@@ -18,5 +18,6 @@ mod monitoring;
 mod operations;
 mod outage;
 mod sessions;
+mod startup;
 mod tapering;
 mod websocket;
