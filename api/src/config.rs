@@ -45,7 +45,9 @@ impl Default for Limits {
             max_complexity: 5_000,
             max_aliases: 50,
             max_fields: 1_000,
-            max_batch: 10,
+            // Off unless asked for, as in Apollo Server 4: a batch lets one
+            // request carry many operations past per-request limits.
+            max_batch: 1,
             max_page_size: 100,
             request_timeout: Duration::from_secs(10),
         }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::spawn_app;
+use crate::harness::{Options, spawn_app, spawn_app_with};
 
 /// The introspection query GraphiQL sends on load (depth 13).
 const GRAPHIQL_INTROSPECTION: &str = r#"
@@ -78,7 +78,11 @@ async fn thousands_of_aliases_are_refused() {
 
 #[tokio::test]
 async fn batches_are_capped_at_ten() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(Options {
+        vars: vec![("STEPDOWN_MAX_BATCH", "10".into())],
+        ..Default::default()
+    })
+    .await;
     let batch = |n: usize| {
         let body: Vec<Value> = (0..n)
             .map(|_| json!({ "query": "{ __typename }" }))
@@ -92,6 +96,28 @@ async fn batches_are_capped_at_ten() {
     assert!(answers.iter().all(|a| a["data"]["__typename"] == "Query"));
     assert_eq!(batch(11).await.unwrap().status(), 400);
     assert_eq!(batch(0).await.unwrap().status(), 400);
+}
+
+#[tokio::test]
+async fn json_array_batches_are_refused_by_default() {
+    let app = spawn_app().await;
+    let body = json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]);
+    let reply = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    let reply: Value = reply.json().await.unwrap();
+    assert_eq!(reply["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        reply["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("STEPDOWN_MAX_BATCH")
+    );
 }
 
 #[tokio::test]

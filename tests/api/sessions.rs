@@ -256,7 +256,10 @@ async fn aliases_and_batches_cannot_multiply_attempts() {
 
     // A batch is counted per operation against the address budget.
     let limited = spawn_app_with(Options {
-        vars: vec![("STEPDOWN_AUTH_RATE_PER_MINUTE", "5".into())],
+        vars: vec![
+            ("STEPDOWN_AUTH_RATE_PER_MINUTE", "5".into()),
+            ("STEPDOWN_MAX_BATCH", "10".into()),
+        ],
         ..Default::default()
     })
     .await;

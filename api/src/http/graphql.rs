@@ -4,8 +4,8 @@
 //! parse errors with 200.
 //!
 //! - `POST /graphql`: `application/json` bodies only (else 415), at most
-//!   `max_body_bytes` even when streamed (else 413), a single request or a
-//!   batch of at most `max_batch`.
+//!   `max_body_bytes` even when streamed (else 413), a single request or,
+//!   when `STEPDOWN_MAX_BATCH` is above 1, a batch of at most that many.
 //! - `GET /graphql`: queries only (a mutation is 405); with `Accept:
 //!   text/html` and GraphiQL enabled, the GraphiQL page.
 //! - `Accept`: `application/graphql-response+json` gets 400 and no `data`
@@ -255,6 +255,13 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     match value {
         Value::Array(items) => {
             let max = state.ctx.config.limits.max_batch;
+            if max <= 1 {
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    format,
+                    "batched requests are disabled (STEPDOWN_MAX_BATCH): send one operation per request",
+                );
+            }
             if items.is_empty() || items.len() > max {
                 return request_error(
                     StatusCode::BAD_REQUEST,
