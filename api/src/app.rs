@@ -20,6 +20,8 @@ pub struct AppContextInner {
     /// replicas on PostgreSQL).
     pub hub: notifications::NotificationHub,
     pub metrics: Metrics,
+    /// Open WebSockets per user (their cap).
+    pub sockets: crate::sockets::SocketRegistry,
 }
 
 impl std::ops::Deref for AppContext {
@@ -42,6 +44,7 @@ impl AppContext {
             auth_limiter,
             hub,
             metrics: Metrics::default(),
+            sockets: crate::sockets::SocketRegistry::default(),
         }))
     }
 }

@@ -74,6 +74,29 @@ pub struct Config {
     /// Answer each GraphQL request with `x-sql-statements` (tests, benchmarks).
     pub expose_sql_statements: bool,
     pub limits: Limits,
+    pub sockets: SocketLimits,
+}
+
+/// What one person's WebSockets may hold (DESIGN §4).
+#[derive(Debug, Clone)]
+pub struct SocketLimits {
+    /// Open sockets per user on one replica.
+    pub max_per_user: usize,
+    /// Live subscriptions per socket.
+    pub max_subscriptions: usize,
+    /// How often an open socket's session is checked (a revoked session or
+    /// an expired token closes it with 4401).
+    pub session_check: Duration,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        Self {
+            max_per_user: 20,
+            max_subscriptions: 50,
+            session_check: Duration::from_secs(10),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -265,6 +288,31 @@ impl Config {
             .map_or(d.request_timeout, Duration::from_secs),
         };
 
+        let ds = SocketLimits::default();
+        let sockets = SocketLimits {
+            max_per_user: parse_num(
+                get("STEPDOWN_WS_MAX_SOCKETS_PER_USER"),
+                "STEPDOWN_WS_MAX_SOCKETS_PER_USER",
+                1,
+                10_000,
+            )?
+            .map_or(ds.max_per_user, |v| v as usize),
+            max_subscriptions: parse_num(
+                get("STEPDOWN_WS_MAX_SUBSCRIPTIONS_PER_SOCKET"),
+                "STEPDOWN_WS_MAX_SUBSCRIPTIONS_PER_SOCKET",
+                1,
+                10_000,
+            )?
+            .map_or(ds.max_subscriptions, |v| v as usize),
+            session_check: parse_num(
+                get("STEPDOWN_WS_SESSION_CHECK_SECS"),
+                "STEPDOWN_WS_SESSION_CHECK_SECS",
+                1,
+                30,
+            )?
+            .map_or(ds.session_check, Duration::from_secs),
+        };
+
         Ok(Self {
             database_url,
             bind,
@@ -279,6 +327,7 @@ impl Config {
             auth_rate_per_minute,
             expose_sql_statements,
             limits,
+            sockets,
         })
     }
 

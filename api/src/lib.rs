@@ -48,6 +48,7 @@ pub mod loaders;
 pub mod monitoring;
 pub mod notifications;
 pub mod patients;
+pub mod sockets;
 pub mod stored;
 pub mod tapering;
 pub mod telemetry;

@@ -162,7 +162,7 @@ impl RequestContext {
 
 /// Loads the session, its user and their roles; `None` when the session is
 /// unknown, revoked or expired, or belongs to another user.
-async fn load_principal(
+pub async fn load_principal(
     db: &DatabaseConnection,
     claims: &AccessClaims,
 ) -> ApiResult<Option<Principal>> {

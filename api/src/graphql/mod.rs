@@ -1,6 +1,7 @@
 //! The GraphQL schema: root types merged from each domain, the limits that
 //! bound what one request may cost, and what resolvers reach via `Context`.
 
+pub mod guard;
 pub mod limits;
 pub mod outcome;
 pub mod pagination;
@@ -14,8 +15,8 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AppContext, accounts, audit, auth, care, education, error::ApiError, groups, monitoring,
-    patients, tapering,
+    AppContext, accounts, audit, auth, caller::ContextExt, care, education, error::ApiError,
+    groups, monitoring, patients, tapering,
 };
 
 #[derive(MergedObject, Default)]
@@ -65,7 +66,8 @@ pub fn build_schema(app: AppContext) -> StepdownSchema {
     .limit_recursive_depth(64)
     .limit_directives(20)
     .extension(outcome::OutcomeExtension)
-    .extension(crate::audit::operation::AuditExtension);
+    .extension(crate::audit::operation::AuditExtension)
+    .extension(crate::sockets::SocketExtension);
     if !app.config.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -80,11 +82,13 @@ pub struct SystemSubscription;
 impl SystemSubscription {
     /// The server's clock every `intervalSeconds` (1–300, default 30): proves
     /// the WebSocket transport end to end and keeps idle proxies open.
+    /// Signed-in callers only, like every socket.
     async fn heartbeat(
         &self,
-        _ctx: &Context<'_>,
+        ctx: &Context<'_>,
         interval_seconds: Option<i32>,
     ) -> async_graphql::Result<impl Stream<Item = DateTime<Utc>> + use<>> {
+        ctx.principal().await?;
         let seconds = interval_seconds.unwrap_or(30);
         if !(1..=300).contains(&seconds) {
             return Err(ApiError::bad_input(

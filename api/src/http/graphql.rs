@@ -14,7 +14,6 @@
 
 use std::{
     net::SocketAddr,
-    panic::AssertUnwindSafe,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -23,7 +22,7 @@ use std::{
 };
 
 use async_graphql::{
-    ErrorExtensions, Response as GqlResponse, ServerError, Variables, parser::types::OperationType,
+    Response as GqlResponse, ServerError, Variables, parser::types::OperationType,
 };
 use axum::{
     body::{Body, Bytes},
@@ -31,14 +30,13 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
-use futures_util::FutureExt;
 use serde_json::{Map, Value, json};
 
 use crate::{
     AppState,
     auth::{RequestContext, principal::Credentials},
     error::ErrorCode,
-    graphql::{limits, outcome::ExecutionMarker},
+    graphql::{guard, limits, outcome::ExecutionMarker},
     http::{metrics::Outcome, request_id::RequestId},
     loaders::Loaders,
 };
@@ -460,16 +458,15 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
     (response, executed, statements)
 }
 
-/// Runs an execution under the time limit and a panic guard: a panic is an
-/// `INTERNAL` error whose text is logged, never sent; running out of time is
-/// `UNAVAILABLE` (retryable). `executed` tells whether execution began.
+/// Runs an execution under the time limit and a panic guard (see
+/// `graphql::guard`). `executed` tells whether execution began.
 async fn guarded(
     execution: impl Future<Output = GqlResponse>,
     timeout: Duration,
     executed: impl Fn() -> bool,
 ) -> (GqlResponse, Outcome) {
-    match tokio::time::timeout(timeout, AssertUnwindSafe(execution).catch_unwind()).await {
-        Ok(Ok(response)) => {
+    match guard::guarded(execution, timeout).await {
+        Ok(response) => {
             let outcome = if !executed() {
                 Outcome::Rejected
             } else if response.errors.is_empty() {
@@ -479,37 +476,14 @@ async fn guarded(
             };
             (with_codes(response), outcome)
         }
-        Ok(Err(panic)) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(panic = %message, "resolver panicked");
-            (
-                coded_error("internal error", ErrorCode::Internal),
-                Outcome::Internal,
-            )
-        }
-        Err(_) => {
-            tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
-            (
-                coded_error(
-                    &format!(
-                        "the request took longer than {} s and was stopped",
-                        timeout.as_secs()
-                    ),
-                    ErrorCode::Unavailable,
-                ),
-                Outcome::Timeout,
-            )
-        }
+        Err(failure) => (
+            GqlResponse::from_errors(vec![failure.into_server_error(timeout)]),
+            match failure {
+                guard::Failure::Panicked => Outcome::Internal,
+                guard::Failure::TimedOut => Outcome::Timeout,
+            },
+        ),
     }
-}
-
-fn coded_error(message: &str, code: ErrorCode) -> GqlResponse {
-    let error = async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code.as_str()));
-    GqlResponse::from_errors(vec![error.into_server_error(async_graphql::Pos::default())])
 }
 
 /// Gives every error an `extensions.code`: errors raised by async-graphql
