@@ -2,6 +2,9 @@
 //! 15-minute access token and an opaque refresh token. Every refresh rotates
 //! the refresh token in one conditional statement; presenting a rotated one
 //! again means it leaked, so the whole session (the token family) is revoked.
+//!
+//! Functions take the services they use (the token service, the password
+//! hasher) rather than the whole application context.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
