@@ -2,99 +2,106 @@
 //! A code is random (256 bits), shown once, stored hashed, single-use,
 //! valid for 7 days, and bound to a role, an organization and an email.
 
-use async_graphql::Context;
-use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::Expr,
-};
+use async_graphql::{Context, InputObject, MergedObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use entity::{care_team_members, invitations, memberships, patients, supporter_links, users};
-
-use super::graphql::{
-    AcceptInvitationInput, CreateInvitationInput, CreateInvitationPayload, Invitation,
+use super::{
+    invitation_rules::{self, may_invite},
+    invitation_store::{self, CREATE, NewInvitation},
+    user_store::{self, EMAIL_TAKEN, NewAccount},
 };
 use crate::{
-    audit::{self, AuditEvent},
+    AppContext,
     auth::{
-        Principal, Role,
-        graphql::AuthPayload,
-        sessions,
+        AuthPayload, Role,
         tokens::{random_secret, secret_hash},
     },
-    caller::ContextExt,
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     validation,
 };
 
-pub const INVITATION_TTL: Duration = Duration::days(7);
+#[derive(MergedObject, Default)]
+pub struct AccountsMutations(InvitationsMutation);
 
-/// Which roles a caller may invite (DESIGN §6, issue: identity).
-pub fn may_invite(inviter: &Principal, role: Role) -> bool {
-    match role {
-        Role::Clinician | Role::Facilitator | Role::Admin => inviter.has_role(Role::Admin),
-        Role::Patient => inviter.has_role(Role::Admin) || inviter.has_role(Role::Clinician),
-        Role::Supporter => inviter.has_role(Role::Patient),
+#[derive(InputObject)]
+pub struct CreateInvitationInput {
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(SimpleObject)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateInvitationPayload {
+    pub invitation: Invitation,
+    /// Shown once: give it to the invitee. Only its hash is stored.
+    pub code: String,
+}
+
+#[derive(InputObject)]
+pub struct AcceptInvitationInput {
+    pub code: String,
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    /// IANA time zone name, e.g. "America/Chicago".
+    pub timezone: String,
+}
+
+#[derive(Default)]
+pub struct InvitationsMutation;
+
+#[Object]
+impl InvitationsMutation {
+    /// Invite someone to the organization. Admins invite clinicians,
+    /// facilitators, patients and admins; clinicians invite patients (and
+    /// join their care team); patients invite their supporters (family).
+    async fn create_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInvitationInput,
+    ) -> async_graphql::Result<CreateInvitationPayload> {
+        Ok(create(&ctx.caller().await?, input).await?)
+    }
+
+    /// Accept an invitation: creates the account (and the patient record for
+    /// a patient) and signs in.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptInvitationInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let app = ctx.app();
+        app.auth_limiter.check(ctx.client_ip())?;
+        Ok(accept(app, ctx.request_id(), input).await?)
     }
 }
 
-pub async fn create(
-    ctx: &Context<'_>,
+async fn create(
+    caller: &Caller,
     input: CreateInvitationInput,
 ) -> ApiResult<CreateInvitationPayload> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let request_id = ctx.request_id();
-    if !may_invite(principal, input.role) {
-        audit::record(
-            db,
-            request_id,
-            AuditEvent::by(
-                principal,
-                "invitation.create",
-                "Invitation",
-                None,
-                None,
-                false,
-            ),
-        )
-        .await?;
+    if !may_invite(caller.principal(), input.role) {
+        caller.record(caller.event(CREATE).denied());
         return Err(ApiError::Forbidden);
     }
     let email = validation::email("email", &input.email)?;
-    let now = Utc::now();
     let code = random_secret("inv_");
-    let patient_user_id = (input.role == Role::Supporter).then_some(principal.user_id);
-    let txn = db.begin().await?;
-    let invitation = invitations::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(principal.organization_id),
-        email: Set(email),
-        role: Set(input.role.as_str().to_owned()),
-        code_hash: Set(secret_hash(&code)),
-        invited_by_user_id: Set(principal.user_id),
-        patient_user_id: Set(patient_user_id),
-        expires_at: Set(now + INVITATION_TTL),
-        accepted_at: Set(None),
-        accepted_user_id: Set(None),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        request_id,
-        AuditEvent::by(
-            principal,
-            "invitation.create",
-            "Invitation",
-            Some(invitation.id),
-            None,
-            true,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    let new = NewInvitation {
+        email,
+        role: input.role,
+        code_hash: secret_hash(&code),
+        patient_user_id: (input.role == Role::Supporter).then_some(caller.user_id()),
+    };
+    let invitation = invitation_store::create(caller, new).await?;
     Ok(CreateInvitationPayload {
         invitation: Invitation {
             id: invitation.id,
@@ -106,11 +113,14 @@ pub async fn create(
     })
 }
 
-pub async fn accept(ctx: &Context<'_>, input: AcceptInvitationInput) -> ApiResult<AuthPayload> {
-    let app = ctx.app();
-    app.auth_limiter.check(ctx.client_ip())?;
-    let db = ctx.db()?;
-
+/// Signs up without a principal: the new user is the actor of the
+/// `invitation.accept` event.
+async fn accept(
+    app: &AppContext,
+    request_id: &str,
+    input: AcceptInvitationInput,
+) -> ApiResult<AuthPayload> {
+    let db = app.db.conn()?;
     let email = validation::email("email", &input.email)?;
     let display_name = validation::display_name("displayName", &input.display_name)?;
     let timezone = validation::timezone("timezone", &input.timezone)?;
@@ -118,139 +128,23 @@ pub async fn accept(ctx: &Context<'_>, input: AcceptInvitationInput) -> ApiResul
 
     let now = Utc::now();
     let invalid = || ApiError::bad_input("code", "this invitation code is invalid or has expired");
-    let invitation = invitations::Entity::find()
-        .filter(invitations::Column::CodeHash.eq(secret_hash(input.code.trim())))
-        .one(db)
+    let invitation = invitation_store::by_code_hash(db, &secret_hash(input.code.trim()))
         .await?
-        .filter(|i| i.accepted_at.is_none() && i.expires_at > now && i.email == email)
+        .filter(|i| invitation_rules::is_open(i, &email, now))
         .ok_or_else(invalid)?;
     let role = Role::parse(&invitation.role).ok_or_else(invalid)?;
-    if users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::conflict(
-            "an account with this email already exists",
-        ));
+    if user_store::email_taken(db, &email).await? {
+        return Err(ApiError::conflict(EMAIL_TAKEN));
     }
-    let password_hash = app.passwords.hash(&input.password).await?;
-
-    let txn = db.begin().await?;
-    let user_id = Uuid::now_v7();
-    // Single use, even against a concurrent acceptance.
-    let claimed = invitations::Entity::update_many()
-        .col_expr(invitations::Column::AcceptedAt, Expr::value(now))
-        .col_expr(invitations::Column::AcceptedUserId, Expr::value(user_id))
-        .filter(invitations::Column::Id.eq(invitation.id))
-        .filter(invitations::Column::AcceptedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected != 1 {
-        return Err(invalid());
-    }
-    let user = users::ActiveModel {
-        id: Set(user_id),
-        organization_id: Set(invitation.organization_id),
-        email: Set(email),
-        password_hash: Set(password_hash),
-        display_name: Set(display_name),
-        timezone: Set(timezone),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|err| match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::conflict("an account with this email already exists")
-        }
-        _ => ApiError::from(err),
-    })?;
-    memberships::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(invitation.organization_id),
-        user_id: Set(user.id),
-        role: Set(role.as_str().to_owned()),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-
-    let mut patient_id = None;
-    match role {
-        Role::Patient => {
-            let patient = patients::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                organization_id: Set(invitation.organization_id),
-                user_id: Set(user.id),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
-            patient_id = Some(patient.id);
-            // A clinician's invitation puts them on the new patient's care team.
-            let inviter_is_clinician = memberships::Entity::find()
-                .filter(memberships::Column::UserId.eq(invitation.invited_by_user_id))
-                .filter(memberships::Column::Role.eq(Role::Clinician.as_str()))
-                .one(&txn)
-                .await?
-                .is_some();
-            if inviter_is_clinician {
-                care_team_members::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    organization_id: Set(invitation.organization_id),
-                    patient_id: Set(patient.id),
-                    clinician_user_id: Set(invitation.invited_by_user_id),
-                    created_at: Set(now),
-                }
-                .insert(&txn)
-                .await?;
-            }
-        }
-        Role::Supporter => {
-            // Linked to the patient who invited them; what they may see is
-            // still only what that patient grants by consent.
-            let patient = match invitation.patient_user_id {
-                Some(patient_user) => {
-                    patients::Entity::find()
-                        .filter(patients::Column::UserId.eq(patient_user))
-                        .one(&txn)
-                        .await?
-                }
-                None => None,
-            };
-            if let Some(patient) = patient {
-                patient_id = Some(patient.id);
-                supporter_links::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    organization_id: Set(invitation.organization_id),
-                    patient_id: Set(patient.id),
-                    supporter_user_id: Set(user.id),
-                    created_at: Set(now),
-                }
-                .insert(&txn)
-                .await?;
-            }
-        }
-        Role::Clinician | Role::Facilitator | Role::Admin => {}
-    }
-    audit::record(
-        &txn,
-        ctx.request_id(),
-        AuditEvent {
-            organization_id: invitation.organization_id,
-            actor_user_id: Some(user.id),
-            patient_id,
-            action: "invitation.accept",
-            resource_type: "Invitation",
-            resource_id: Some(invitation.id),
-            allowed: true,
-        },
-    )
-    .await?;
-    let issued = sessions::start_session(app, &txn, user, now).await?;
-    txn.commit().await?;
-    Ok(AuthPayload::from(issued))
+    let account = NewAccount {
+        organization_id: invitation.organization_id,
+        email,
+        password_hash: app.passwords.hash(&input.password).await?,
+        display_name,
+        timezone,
+        role,
+    };
+    let issued =
+        invitation_store::accept(db, &app.tokens, request_id, &invitation, account, now).await?;
+    Ok(AuthPayload::from(issued.ok_or_else(invalid)?))
 }

@@ -1,15 +1,19 @@
 //! People and their organizations: users, roles, invitations, the `me`
-//! query, and the checks on what people type when they sign up.
+//! query, and the accounts made from the command line.
+//!
+//! - `users`: the `User` and `Organization` objects, `me`, and the query
+//!   root.
+//! - `invitations`: creating and accepting invitations, and the mutation
+//!   root; `invitation_rules` says who may invite whom and for how long.
+//! - `user_store`, `invitation_store`: their SQL.
+//! - `bootstrap`: an organization's first admin (`stepdown bootstrap`).
 
 pub mod bootstrap;
-pub mod graphql;
+pub mod invitation_rules;
+pub mod invitation_store;
 pub mod invitations;
+pub mod user_store;
+pub mod users;
 
-pub use graphql::{AccountsMutation, AccountsQuery, User};
-
-/// The domain's part of the schema roots (merged in `graphql`).
-#[derive(async_graphql::MergedObject, Default)]
-pub struct AccountsQueries(AccountsQuery);
-
-#[derive(async_graphql::MergedObject, Default)]
-pub struct AccountsMutations(AccountsMutation);
+pub use invitations::{AccountsMutations, InvitationsMutation};
+pub use users::{AccountsQueries, AccountsQuery, User};

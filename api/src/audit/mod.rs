@@ -6,16 +6,15 @@
 //! - `writer`: the event builder, the per-operation buffer, the insert.
 //! - `operation`: the schema extension that gives each operation its buffer
 //!   and writes it before the response leaves.
-//! - `graphql`: reading the trail (`auditEvents`, `myAccessLog`).
+//! - `trail`: the GraphQL surface for reading the trail (`auditEvents`,
+//!   `myAccessLog`) and the domain's root.
+//! - `trail_store`: the trail's read queries.
 
-pub mod graphql;
 pub mod operation;
+pub mod trail;
+pub mod trail_store;
 pub mod writer;
 
 pub use writer::{Action, AuditBuffer, AuditEvent, Kind, PATIENT, record, record_many};
 
-pub use graphql::AuditQuery;
-
-/// The domain's part of the schema roots (merged in `graphql`).
-#[derive(async_graphql::MergedObject, Default)]
-pub struct AuditQueries(AuditQuery);
+pub use trail::{AuditQueries, AuditQuery};

@@ -9,7 +9,10 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::tokens::{AccessClaims, TokenError};
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    error::{ApiError, ApiResult},
+    stored::stored_enum,
+};
 
 /// A person's role in their organization; one person may hold several.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,29 +24,14 @@ pub enum Role {
     Admin,
 }
 
-impl Role {
-    /// The stored form (also the GraphQL name).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Patient => "PATIENT",
-            Role::Clinician => "CLINICIAN",
-            Role::Facilitator => "FACILITATOR",
-            Role::Supporter => "SUPPORTER",
-            Role::Admin => "ADMIN",
-        }
-    }
-
-    pub fn parse(stored: &str) -> Option<Self> {
-        Some(match stored {
-            "PATIENT" => Role::Patient,
-            "CLINICIAN" => Role::Clinician,
-            "FACILITATOR" => Role::Facilitator,
-            "SUPPORTER" => Role::Supporter,
-            "ADMIN" => Role::Admin,
-            _ => return None,
-        })
-    }
-}
+// Stored as its GraphQL name.
+stored_enum!(impl Role {
+    Patient => "PATIENT",
+    Clinician => "CLINICIAN",
+    Facilitator => "FACILITATOR",
+    Supporter => "SUPPORTER",
+    Admin => "ADMIN",
+});
 
 /// A signed-in user, as established for this request.
 #[derive(Debug, Clone)]

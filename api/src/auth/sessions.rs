@@ -2,6 +2,9 @@
 //! 15-minute access token and an opaque refresh token. Every refresh rotates
 //! the refresh token in one conditional statement; presenting a rotated one
 //! again means it leaked, so the whole session (the token family) is revoked.
+//!
+//! Functions take the services they use (the token service, the password
+//! hasher) rather than the whole application context.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -13,11 +16,11 @@ use uuid::Uuid;
 
 use entity::{login_throttles, refresh_tokens, sessions, users};
 
-use super::tokens::{random_secret, secret_hash};
-use crate::{
-    AppContext,
-    error::{ApiError, ApiResult},
+use super::{
+    passwords::PasswordHasherPool,
+    tokens::{TokenService, random_secret, secret_hash},
 };
+use crate::error::{ApiError, ApiResult};
 
 /// How long a session lives at most, however often it is refreshed.
 pub const SESSION_TTL: Duration = Duration::days(30);
@@ -40,7 +43,7 @@ pub fn normalize_email(email: &str) -> String {
 /// Starts a session for `user` inside `db` (a transaction, when the caller
 /// has one) and issues its first tokens.
 pub async fn start_session(
-    app: &AppContext,
+    tokens: &TokenService,
     db: &impl ConnectionTrait,
     user: users::Model,
     now: DateTime<Utc>,
@@ -56,8 +59,7 @@ pub async fn start_session(
     .insert(db)
     .await?;
     let refresh_token = insert_refresh_token(db, &session, now).await?;
-    let (access_token, expires_at) = app
-        .tokens
+    let (access_token, expires_at) = tokens
         .issue_access(user.id, session.id, now)
         .map_err(ApiError::internal)?;
     Ok(IssuedSession {
@@ -92,7 +94,8 @@ async fn insert_refresh_token(
 /// further failure up to 15 minutes. Unknown addresses are throttled the
 /// same way and cost the same hashing time.
 pub async fn login(
-    app: &AppContext,
+    tokens: &TokenService,
+    passwords: &PasswordHasherPool,
     db: &DatabaseConnection,
     email: &str,
     password: &str,
@@ -117,8 +120,7 @@ pub async fn login(
         .filter(users::Column::Email.eq(email_key.as_str()))
         .one(db)
         .await?;
-    let matches = app
-        .passwords
+    let matches = passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
 
@@ -130,7 +132,7 @@ pub async fn login(
                     .await?;
             }
             let txn = db.begin().await?;
-            let issued = start_session(app, &txn, user, now).await?;
+            let issued = start_session(tokens, &txn, user, now).await?;
             txn.commit().await?;
             Ok(issued)
         }
@@ -184,7 +186,7 @@ async fn record_failure(
 
 /// Exchanges a refresh token for new tokens, rotating it.
 pub async fn refresh(
-    app: &AppContext,
+    tokens: &TokenService,
     db: &DatabaseConnection,
     refresh_token: &str,
 ) -> ApiResult<IssuedSession> {
@@ -229,8 +231,7 @@ pub async fn refresh(
         .ok_or(ApiError::Unauthenticated)?;
     let refresh_token = insert_refresh_token(&txn, &session, now).await?;
     txn.commit().await?;
-    let (access_token, expires_at) = app
-        .tokens
+    let (access_token, expires_at) = tokens
         .issue_access(user.id, session.id, now)
         .map_err(ApiError::internal)?;
     Ok(IssuedSession {

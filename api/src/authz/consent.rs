@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::stored::stored_enum;
+
 /// A category of a patient's record that a consent discloses.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConsentCategory {
@@ -18,30 +20,16 @@ pub enum ConsentCategory {
     CarePlan,
 }
 
+stored_enum!(impl ConsentCategory {
+    Taper => "TAPER",
+    Symptoms => "SYMPTOMS",
+    CheckIns => "CHECK_INS",
+    GroupActivity => "GROUP_ACTIVITY",
+    Appointments => "APPOINTMENTS",
+    CarePlan => "CARE_PLAN",
+});
+
 impl ConsentCategory {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Taper => "TAPER",
-            Self::Symptoms => "SYMPTOMS",
-            Self::CheckIns => "CHECK_INS",
-            Self::GroupActivity => "GROUP_ACTIVITY",
-            Self::Appointments => "APPOINTMENTS",
-            Self::CarePlan => "CARE_PLAN",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "TAPER" => Self::Taper,
-            "SYMPTOMS" => Self::Symptoms,
-            "CHECK_INS" => Self::CheckIns,
-            "GROUP_ACTIVITY" => Self::GroupActivity,
-            "APPOINTMENTS" => Self::Appointments,
-            "CARE_PLAN" => Self::CarePlan,
-            _ => return None,
-        })
-    }
-
     /// Stored as comma-separated names. No name contains another, so a
     /// `LIKE '%NAME%'` filter on the column is exact.
     pub fn encode(categories: &BTreeSet<Self>) -> String {

@@ -7,24 +7,25 @@ use std::collections::BTreeSet;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
-};
 use uuid::Uuid;
 
-use entity::{consents, patients, users};
+use entity::consents;
 
+use super::{
+    consent_store::{self, GRANT, NewConsent, REVOKE},
+    patient_store,
+};
 use crate::{
-    audit::{self, AuditEvent},
-    auth::{Principal, Role},
+    accounts::user_store,
     authz::ConsentCategory,
-    caller::ContextExt,
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     validation,
 };
 
 pub const DEFAULT_CONSENT_TTL: Duration = Duration::days(365);
+/// Characters in a consent's purpose.
+pub const PURPOSE_MAX: usize = 500;
 
 /// A consent as the patient and the recipient see it.
 pub struct Consent(pub consents::Model);
@@ -93,35 +94,6 @@ pub struct RevokeConsentPayload {
     pub consent: Consent,
 }
 
-/// The caller's own patient record, or `FORBIDDEN` (only patients consent).
-async fn own_patient(
-    ctx: &Context<'_>,
-    principal: &Principal,
-    action: &'static str,
-) -> ApiResult<patients::Model> {
-    let db = ctx.db()?;
-    let patient = if principal.has_role(Role::Patient) {
-        patients::Entity::find()
-            .filter(patients::Column::UserId.eq(principal.user_id))
-            .one(db)
-            .await?
-    } else {
-        None
-    };
-    match patient {
-        Some(patient) => Ok(patient),
-        None => {
-            audit::record(
-                db,
-                ctx.request_id(),
-                AuditEvent::by(principal, action, "Consent", None, None, false),
-            )
-            .await?;
-            Err(ApiError::Forbidden)
-        }
-    }
-}
-
 #[derive(Default)]
 pub struct ConsentsQuery;
 
@@ -130,25 +102,7 @@ impl ConsentsQuery {
     /// Consents the caller granted (as a patient) or holds (as a recipient),
     /// newest first.
     async fn my_consents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Consent>> {
-        let principal = ctx.principal().await?;
-        let db = ctx.db()?;
-        let mut mine = Condition::any().add(consents::Column::GranteeUserId.eq(principal.user_id));
-        if let Some(patient) = patients::Entity::find()
-            .filter(patients::Column::UserId.eq(principal.user_id))
-            .one(db)
-            .await
-            .map_err(ApiError::from)?
-        {
-            mine = mine.add(consents::Column::PatientId.eq(patient.id));
-        }
-        let rows = consents::Entity::find()
-            .filter(consents::Column::OrganizationId.eq(principal.organization_id))
-            .filter(mine)
-            .order_by_desc(consents::Column::GrantedAt)
-            .all(db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(Consent).collect())
+        Ok(my_consents(&ctx.caller().await?).await?)
     }
 }
 
@@ -164,7 +118,7 @@ impl ConsentsMutation {
         input: GrantConsentInput,
     ) -> async_graphql::Result<GrantConsentPayload> {
         Ok(GrantConsentPayload {
-            consent: grant(ctx, input).await?,
+            consent: grant(&ctx.caller().await?, input).await?,
         })
     }
 
@@ -175,16 +129,26 @@ impl ConsentsMutation {
         input: RevokeConsentInput,
     ) -> async_graphql::Result<RevokeConsentPayload> {
         Ok(RevokeConsentPayload {
-            consent: revoke(ctx, input).await?,
+            consent: revoke(&ctx.caller().await?, input).await?,
         })
     }
 }
 
-async fn grant(ctx: &Context<'_>, input: GrantConsentInput) -> ApiResult<Consent> {
-    let principal = ctx.principal().await?;
-    let patient = own_patient(ctx, principal, "consent.grant").await?;
-    let db = ctx.db()?;
+async fn my_consents(caller: &Caller) -> ApiResult<Vec<Consent>> {
+    let patient = patient_store::of_user(caller.db(), caller.user_id()).await?;
+    let rows = consent_store::of_user(
+        caller.db(),
+        caller.organization_id(),
+        caller.user_id(),
+        patient.map(|p| p.id),
+    )
+    .await?;
+    Ok(rows.into_iter().map(Consent).collect())
+}
 
+/// Only patients consent, for their own record.
+async fn grant(caller: &Caller, input: GrantConsentInput) -> ApiResult<Consent> {
+    let patient = caller.own_patient(GRANT).await?;
     let categories: BTreeSet<ConsentCategory> = input.categories.into_iter().collect();
     if categories.is_empty() {
         return Err(ApiError::bad_input(
@@ -192,7 +156,7 @@ async fn grant(ctx: &Context<'_>, input: GrantConsentInput) -> ApiResult<Consent
             "name at least one category",
         ));
     }
-    let purpose = validation::text("purpose", &input.purpose, 500)?;
+    let purpose = validation::text("purpose", &input.purpose, PURPOSE_MAX)?;
     let now = Utc::now();
     let expires_at = input.expires_at.unwrap_or(now + DEFAULT_CONSENT_TTL);
     if expires_at <= now {
@@ -201,104 +165,48 @@ async fn grant(ctx: &Context<'_>, input: GrantConsentInput) -> ApiResult<Consent
             "expiresAt must be in the future",
         ));
     }
-    if input.grantee_user_id == principal.user_id {
+    if input.grantee_user_id == caller.user_id() {
         return Err(ApiError::bad_input(
             "granteeUserId",
             "a consent names someone other than yourself",
         ));
     }
-    let grantee = users::Entity::find_by_id(input.grantee_user_id)
-        .one(db)
+    let grantee = user_store::by_id(caller.db(), input.grantee_user_id)
         .await?
-        .filter(|u| u.organization_id == principal.organization_id)
+        .filter(|u| u.organization_id == caller.organization_id())
         .ok_or(ApiError::NotFound("user"))?;
-    let signer = users::Entity::find_by_id(principal.user_id)
-        .one(db)
+    let signer = user_store::by_id(caller.db(), caller.user_id())
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-
-    let txn = db.begin().await?;
-    let consent = consents::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(principal.organization_id),
-        patient_id: Set(patient.id),
-        grantee_user_id: Set(grantee.id),
-        categories: Set(ConsentCategory::encode(&categories)),
-        purpose: Set(purpose),
-        granted_at: Set(now),
-        expires_at: Set(expires_at),
-        revoked_at: Set(None),
-        signed_by_user_id: Set(principal.user_id),
-        signature: Set(format!(
+    let new = NewConsent {
+        patient_id: patient.id,
+        grantee_user_id: grantee.id,
+        categories: ConsentCategory::encode(&categories),
+        purpose,
+        granted_at: now,
+        expires_at,
+        signature: format!(
             "Signed electronically by {} <{}> at {}",
             signer.display_name,
             signer.email,
             now.to_rfc3339()
-        )),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "consent.grant",
-            "Consent",
-            Some(consent.id),
-            Some(patient.id),
-            true,
         ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Consent(consent))
+    };
+    Ok(Consent(consent_store::grant(caller, new).await?))
 }
 
-async fn revoke(ctx: &Context<'_>, input: RevokeConsentInput) -> ApiResult<Consent> {
-    let principal = ctx.principal().await?;
-    let patient = own_patient(ctx, principal, "consent.revoke").await?;
-    let db = ctx.db()?;
-    let Some(consent) = consents::Entity::find_by_id(input.consent_id)
-        .one(db)
+/// Revoking twice answers the consent as it was revoked.
+async fn revoke(caller: &Caller, input: RevokeConsentInput) -> ApiResult<Consent> {
+    let patient = caller.own_patient(REVOKE).await?;
+    let Some(consent) = consent_store::find(caller.db(), input.consent_id)
         .await?
         .filter(|c| c.patient_id == patient.id)
     else {
-        audit::record(
-            db,
-            ctx.request_id(),
-            AuditEvent::by(
-                principal,
-                "consent.revoke",
-                "Consent",
-                Some(input.consent_id),
-                None,
-                false,
-            ),
-        )
-        .await?;
-        return Err(ApiError::NotFound("consent"));
+        caller.record(caller.event(REVOKE).resource(input.consent_id).denied());
+        return Err(ApiError::NotFound(consent_store::CONSENT.noun));
     };
     if consent.revoked_at.is_some() {
         return Ok(Consent(consent));
     }
-    let txn = db.begin().await?;
-    let mut active = consent.into_active_model();
-    active.revoked_at = Set(Some(Utc::now()));
-    let consent = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "consent.revoke",
-            "Consent",
-            Some(consent.id),
-            Some(patient.id),
-            true,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Consent(consent))
+    Ok(Consent(consent_store::revoke(caller, consent).await?))
 }

@@ -1,17 +1,19 @@
-//! GraphQL surface of accounts: `User`, `Organization`, `me`, invitations.
+//! People and their organizations: the `User` and `Organization` objects
+//! and the `me` query.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use async_graphql::{Context, MergedObject, Object};
 use uuid::Uuid;
 
-use super::invitations;
 use crate::{
-    auth::{Role, graphql::AuthPayload},
+    auth::Role,
     caller::ContextExt,
     error::{ApiError, ApiResult},
-    patients::Patient,
+    patients::{Patient, patient_store},
 };
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(MergedObject, Default)]
+pub struct AccountsQueries(AccountsQuery);
 
 /// A person with an account.
 pub struct User {
@@ -97,10 +99,7 @@ async fn own_patient(ctx: &Context<'_>, user: &User) -> ApiResult<Option<Patient
     if !is_self {
         return Ok(None);
     }
-    let patient = entity::patients::Entity::find()
-        .filter(entity::patients::Column::UserId.eq(user.model.id))
-        .one(ctx.db()?)
-        .await?;
+    let patient = patient_store::of_user(ctx.db()?, user.model.id).await?;
     Ok(patient.map(Patient::own))
 }
 
@@ -131,63 +130,5 @@ impl AccountsQuery {
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         Ok(User::new(model))
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateInvitationInput {
-    pub email: String,
-    pub role: Role,
-}
-
-#[derive(SimpleObject)]
-pub struct Invitation {
-    pub id: Uuid,
-    pub email: String,
-    pub role: Role,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(SimpleObject)]
-pub struct CreateInvitationPayload {
-    pub invitation: Invitation,
-    /// Shown once: give it to the invitee. Only its hash is stored.
-    pub code: String,
-}
-
-#[derive(InputObject)]
-pub struct AcceptInvitationInput {
-    pub code: String,
-    pub email: String,
-    pub password: String,
-    pub display_name: String,
-    /// IANA time zone name, e.g. "America/Chicago".
-    pub timezone: String,
-}
-
-#[derive(Default)]
-pub struct AccountsMutation;
-
-#[Object]
-impl AccountsMutation {
-    /// Invite someone to the organization. Admins invite clinicians,
-    /// facilitators, patients and admins; clinicians invite patients (and
-    /// join their care team); patients invite their supporters (family).
-    async fn create_invitation(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateInvitationInput,
-    ) -> async_graphql::Result<CreateInvitationPayload> {
-        Ok(invitations::create(ctx, input).await?)
-    }
-
-    /// Accept an invitation: creates the account (and the patient record for
-    /// a patient) and signs in.
-    async fn accept_invitation(
-        &self,
-        ctx: &Context<'_>,
-        input: AcceptInvitationInput,
-    ) -> async_graphql::Result<AuthPayload> {
-        Ok(invitations::accept(ctx, input).await?)
     }
 }

@@ -2,17 +2,23 @@
 //! `changePassword`. Each call takes one unit of the caller's address
 //! budget, so aliases and batches cannot multiply attempts.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, InputObject, MergedObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait};
 
-use super::sessions::{self, IssuedSession};
+use super::{
+    credential_store,
+    sessions::{self, IssuedSession},
+};
 use crate::{
     accounts::User,
-    caller::ContextExt,
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     validation,
 };
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(MergedObject, Default)]
+pub struct AuthMutations(AuthMutation);
 
 pub struct AuthPayload {
     pub access_token: String,
@@ -97,8 +103,16 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        ctx.app().auth_limiter.check(ctx.client_ip())?;
-        let issued = sessions::login(ctx.app(), ctx.db()?, &input.email, &input.password).await?;
+        let app = ctx.app();
+        app.auth_limiter.check(ctx.client_ip())?;
+        let issued = sessions::login(
+            &app.tokens,
+            &app.passwords,
+            ctx.db()?,
+            &input.email,
+            &input.password,
+        )
+        .await?;
         Ok(issued.into())
     }
 
@@ -109,8 +123,9 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: RefreshSessionInput,
     ) -> async_graphql::Result<AuthPayload> {
-        ctx.app().auth_limiter.check(ctx.client_ip())?;
-        let issued = sessions::refresh(ctx.app(), ctx.db()?, input.refresh_token.trim()).await?;
+        let app = ctx.app();
+        app.auth_limiter.check(ctx.client_ip())?;
+        let issued = sessions::refresh(&app.tokens, ctx.db()?, input.refresh_token.trim()).await?;
         Ok(issued.into())
     }
 
@@ -131,22 +146,19 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> async_graphql::Result<ChangePasswordPayload> {
-        change_password(ctx, input).await?;
+        // The address budget is spent before the caller is looked up.
+        ctx.app().auth_limiter.check(ctx.client_ip())?;
+        change_password(&ctx.caller().await?, input).await?;
         Ok(ChangePasswordPayload { ok: true })
     }
 }
 
-async fn change_password(ctx: &Context<'_>, input: ChangePasswordInput) -> ApiResult<()> {
-    let app = ctx.app();
-    app.auth_limiter.check(ctx.client_ip())?;
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let user = entity::users::Entity::find_by_id(principal.user_id)
-        .one(db)
+async fn change_password(caller: &Caller, input: ChangePasswordInput) -> ApiResult<()> {
+    let passwords = &caller.app().passwords;
+    let user = credential_store::account(caller.db(), caller.user_id())
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    if !app
-        .passwords
+    if !passwords
         .verify(&input.current_password, Some(&user.password_hash))
         .await?
     {
@@ -156,21 +168,6 @@ async fn change_password(ctx: &Context<'_>, input: ChangePasswordInput) -> ApiRe
         ));
     }
     validation::new_password("newPassword", &input.new_password)?;
-    let hash = app.passwords.hash(&input.new_password).await?;
-    let now = Utc::now();
-    let txn = db.begin().await?;
-    let mut active = user.into_active_model();
-    active.password_hash = Set(hash);
-    active.updated_at = Set(now);
-    active.update(&txn).await?;
-    sessions::revoke_other_sessions(
-        &txn,
-        principal.user_id,
-        principal.session_id,
-        "password_changed",
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    let hash = passwords.hash(&input.new_password).await?;
+    credential_store::set_password(caller, user, hash, Utc::now()).await
 }

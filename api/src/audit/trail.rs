@@ -2,20 +2,25 @@
 //! `myAccessLog` for patients — who accessed their record and when, the
 //! accounting of disclosures patients are entitled to.
 
-use async_graphql::{Context, Object, connection::Connection};
+use async_graphql::{Context, MergedObject, Object, connection::Connection};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use entity::{audit_events, patients};
+use entity::audit_events;
 
+use super::trail_store::{self, TrailFilter};
 use crate::{
     auth::Role,
     authz,
-    caller::ContextExt,
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
-    graphql::pagination,
+    graphql::pagination::{self, Page},
+    patients::patient_store,
 };
+
+/// The domain's part of the schema roots (merged in `graphql`).
+#[derive(MergedObject, Default)]
+pub struct AuditQueries(AuditQuery);
 
 pub struct AuditEvent(pub audit_events::Model);
 
@@ -71,23 +76,13 @@ impl AuditQuery {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Connection<String, AuditEvent>> {
-        let principal = ctx.principal().await?;
-        authz::require_role(principal, &[Role::Admin])?;
-        let mut query = audit_events::Entity::find()
-            .filter(audit_events::Column::OrganizationId.eq(principal.organization_id));
-        if let Some(patient) = patient_id {
-            query = query.filter(audit_events::Column::PatientId.eq(patient));
-        }
-        if let Some(actor) = actor_user_id {
-            query = query.filter(audit_events::Column::ActorUserId.eq(actor));
-        }
-        if let Some(from) = from {
-            query = query.filter(audit_events::Column::At.gte(from));
-        }
-        if let Some(to) = to {
-            query = query.filter(audit_events::Column::At.lt(to));
-        }
-        Ok(page_events(ctx, query, first, after).await?)
+        let filter = TrailFilter {
+            patient_id,
+            actor_user_id,
+            from,
+            to,
+        };
+        Ok(organization_trail(&ctx.caller().await?, &filter, first, after).await?)
     }
 
     /// Who accessed the caller's patient record, newest first (patients).
@@ -98,42 +93,50 @@ impl AuditQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, AuditEvent>> {
-        let principal = ctx.principal().await?;
-        let patient = patients::Entity::find()
-            .filter(patients::Column::UserId.eq(principal.user_id))
-            .one(ctx.db()?)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::Forbidden)?;
-        let query = audit_events::Entity::find()
-            .filter(audit_events::Column::PatientId.eq(patient.id))
-            .filter(audit_events::Column::Allowed.eq(true))
-            .filter(audit_events::Column::ActorUserId.ne(principal.user_id));
-        Ok(page_events(ctx, query, first, after).await?)
+        Ok(access_log(&ctx.caller().await?, first, after).await?)
     }
 }
 
-async fn page_events(
-    ctx: &Context<'_>,
-    mut query: sea_orm::Select<audit_events::Entity>,
+/// Admins only. Reading the trail is not itself audited.
+async fn organization_trail(
+    caller: &Caller,
+    filter: &TrailFilter,
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<Connection<String, AuditEvent>> {
-    let page = pagination::page(
+    authz::require_role(caller.principal(), &[Role::Admin])?;
+    let page = page(caller, first, after)?;
+    let rows =
+        trail_store::organization_events(caller.db(), caller.organization_id(), filter, &page)
+            .await?;
+    Ok(connection(rows, page))
+}
+
+/// Anyone with a patient record: the others' allowed accesses to it.
+async fn access_log(
+    caller: &Caller,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Connection<String, AuditEvent>> {
+    let patient = patient_store::of_user(caller.db(), caller.user_id())
+        .await?
+        .ok_or(ApiError::Forbidden)?;
+    let page = page(caller, first, after)?;
+    let rows = trail_store::access_log(caller.db(), patient.id, caller.user_id(), &page).await?;
+    Ok(connection(rows, page))
+}
+
+fn page(caller: &Caller, first: Option<i32>, after: Option<String>) -> ApiResult<Page> {
+    pagination::page(
         first,
         after.as_deref(),
-        ctx.app().config.limits.max_page_size,
-    )?;
-    if let Some(after) = page.after {
-        query = query.filter(audit_events::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(audit_events::Column::Id)
-        .limit(page.fetch())
-        .all(ctx.db()?)
-        .await?;
-    Ok(pagination::connection(
+        caller.app().config.limits.max_page_size,
+    )
+}
+
+fn connection(rows: Vec<audit_events::Model>, page: Page) -> Connection<String, AuditEvent> {
+    pagination::connection(
         rows.into_iter().map(|e| (e.id, AuditEvent(e))).collect(),
         page,
-    ))
+    )
 }
