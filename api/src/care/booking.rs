@@ -322,4 +322,22 @@ mod tests {
         }
         assert!(!Cancelled.holds_time() && NoShow.holds_time());
     }
+
+    #[test]
+    fn appointment_kinds_round_trip() {
+        use AppointmentKind::*;
+        for kind in [
+            IndividualCbt,
+            IndividualDbt,
+            FamilyTherapy,
+            GroupCounseling,
+            Medical,
+            FollowUp,
+            PhysicalTherapy,
+            ComplementaryTherapy,
+        ] {
+            assert_eq!(AppointmentKind::parse(kind.as_str()), Some(kind));
+        }
+        assert!(AppointmentKind::from_row("YOGA").is_err());
+    }
 }
