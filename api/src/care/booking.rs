@@ -1,6 +1,6 @@
 //! Appointment rules: pure, no database. Slots follow `crate::calendar`.
 //!
-//! A clinician's non-cancelled
+//! What kind of session an appointment is; a clinician's non-cancelled
 //! appointments may not overlap. A virtual session needs a meeting URL, an
 //! in-person one a location. SCHEDULED is the only status that changes:
 //! to COMPLETED or NO_SHOW once it has begun, or to CANCELLED with a reason.
@@ -8,7 +8,30 @@
 use chrono::{DateTime, Utc};
 
 pub use crate::calendar::Slot;
-use crate::{calendar, error::InputError};
+use crate::{
+    calendar,
+    error::{ApiError, InputError},
+    stored::stored_enum,
+};
+
+/// Characters in an in-person appointment's location.
+pub const LOCATION_MAX: usize = 500;
+
+stored_enum!(
+    /// What kind of session an appointment is.
+    AppointmentKind {
+        IndividualCbt => "INDIVIDUAL_CBT",
+        IndividualDbt => "INDIVIDUAL_DBT",
+        FamilyTherapy => "FAMILY_THERAPY",
+        GroupCounseling => "GROUP_COUNSELING",
+        Medical => "MEDICAL",
+        FollowUp => "FOLLOW_UP",
+        /// Multimodal pain care: physiotherapy.
+        PhysicalTherapy => "PHYSICAL_THERAPY",
+        /// Multimodal pain care: acupuncture, massage.
+        ComplementaryTherapy => "COMPLEMENTARY_THERAPY",
+    }
+);
 
 fn bad(field: &'static str, message: &'static str) -> InputError {
     InputError::new(field, message)
@@ -32,9 +55,12 @@ pub fn venue(
     let location = location.map(str::trim).filter(|s| !s.is_empty());
     let meeting_url = meeting_url.map(str::trim).filter(|s| !s.is_empty());
     if let Some(location) = location
-        && location.chars().count() > 500
+        && location.chars().count() > LOCATION_MAX
     {
-        return Err(bad("location", "location must be at most 500 characters"));
+        return Err(InputError::new(
+            "location",
+            format!("location must be at most {LOCATION_MAX} characters"),
+        ));
     }
     let meeting_url = calendar::meeting_url(meeting_url)?;
     match (is_virtual, location, meeting_url) {
@@ -59,26 +85,14 @@ pub enum Status {
     Cancelled,
 }
 
+stored_enum!(impl Status {
+    Scheduled => "SCHEDULED",
+    Completed => "COMPLETED",
+    NoShow => "NO_SHOW",
+    Cancelled => "CANCELLED",
+});
+
 impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scheduled => "SCHEDULED",
-            Self::Completed => "COMPLETED",
-            Self::NoShow => "NO_SHOW",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "SCHEDULED" => Self::Scheduled,
-            "COMPLETED" => Self::Completed,
-            "NO_SHOW" => Self::NoShow,
-            "CANCELLED" => Self::Cancelled,
-            _ => return None,
-        })
-    }
-
     /// Cancelled appointments free the clinician's time.
     pub fn holds_time(self) -> bool {
         self != Self::Cancelled
@@ -92,6 +106,15 @@ pub enum StatusError {
     Conflict(&'static str),
     /// Bad input (`BAD_USER_INPUT`).
     Input(InputError),
+}
+
+impl From<StatusError> for ApiError {
+    fn from(err: StatusError) -> Self {
+        match err {
+            StatusError::Conflict(message) => ApiError::conflict(message),
+            StatusError::Input(err) => err.into(),
+        }
+    }
 }
 
 /// The status after setting `target` on an appointment in `current` that
@@ -298,5 +321,23 @@ mod tests {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         assert!(!Cancelled.holds_time() && NoShow.holds_time());
+    }
+
+    #[test]
+    fn appointment_kinds_round_trip() {
+        use AppointmentKind::*;
+        for kind in [
+            IndividualCbt,
+            IndividualDbt,
+            FamilyTherapy,
+            GroupCounseling,
+            Medical,
+            FollowUp,
+            PhysicalTherapy,
+            ComplementaryTherapy,
+        ] {
+            assert_eq!(AppointmentKind::parse(kind.as_str()), Some(kind));
+        }
+        assert!(AppointmentKind::from_row("YOGA").is_err());
     }
 }

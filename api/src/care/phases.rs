@@ -1,14 +1,24 @@
-//! The enrollment phase machine and a program's calendar: pure rules, no
-//! database.
+//! Programs and the enrollment phase machine: pure rules, no database.
 //!
+//! A program is delivered in one modality and lasts from one week to two
+//! years; an enrollment is expected to end that many weeks after it starts.
 //! INTAKE → ACTIVE → AFTERCARE → DISCHARGED, forward only. A phase may be
 //! skipped (a patient discharged from intake); staying put, going back, or
 //! moving a discharged enrollment is `CONFLICT`; a discharge says why.
 
 use chrono::{Days, NaiveDate};
 
+use crate::{error::ApiError, stored::stored_enum};
+
 /// Programs last from one week to two years.
 pub const DURATION_WEEKS: std::ops::RangeInclusive<i32> = 1..=104;
+
+// How a program is delivered (a GraphQL enum, stored as its name).
+stored_enum!(ProgramModality {
+    Outpatient => "OUTPATIENT",
+    IntensiveOutpatient => "INTENSIVE_OUTPATIENT",
+    Inpatient => "INPATIENT",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
@@ -18,29 +28,22 @@ pub enum Phase {
     Discharged,
 }
 
+stored_enum!(impl Phase {
+    Intake => "INTAKE",
+    Active => "ACTIVE",
+    Aftercare => "AFTERCARE",
+    Discharged => "DISCHARGED",
+});
+
 impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Intake => "INTAKE",
-            Self::Active => "ACTIVE",
-            Self::Aftercare => "AFTERCARE",
-            Self::Discharged => "DISCHARGED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "INTAKE" => Self::Intake,
-            "ACTIVE" => Self::Active,
-            "AFTERCARE" => Self::Aftercare,
-            "DISCHARGED" => Self::Discharged,
-            _ => return None,
-        })
-    }
-
     /// Open enrollments count against "one per patient and program".
     pub fn is_open(self) -> bool {
         self != Self::Discharged
+    }
+
+    /// An aftercare plan is written on entering aftercare or at discharge.
+    pub fn takes_aftercare_plan(self) -> bool {
+        matches!(self, Self::Aftercare | Self::Discharged)
     }
 }
 
@@ -64,6 +67,17 @@ impl PhaseError {
             Self::Unchanged => "the enrollment is already in that phase",
             Self::Backwards => "an enrollment only moves forward",
             Self::ReasonRequired => "a discharge needs a reason",
+        }
+    }
+}
+
+/// A missing reason is bad input on `reason`; any other refusal is a move
+/// the enrollment cannot make now (`CONFLICT`).
+impl From<PhaseError> for ApiError {
+    fn from(err: PhaseError) -> Self {
+        match err {
+            PhaseError::ReasonRequired => ApiError::bad_input("reason", err.message()),
+            _ => ApiError::conflict(err.message()),
         }
     }
 }
@@ -135,6 +149,14 @@ mod tests {
         }
         assert_eq!(Phase::parse("intake"), None);
         assert!(Active.is_open() && !Discharged.is_open());
+        assert!(Aftercare.takes_aftercare_plan() && !Active.takes_aftercare_plan());
+        for modality in [
+            ProgramModality::Outpatient,
+            ProgramModality::IntensiveOutpatient,
+            ProgramModality::Inpatient,
+        ] {
+            assert_eq!(ProgramModality::parse(modality.as_str()), Some(modality));
+        }
     }
 
     #[test]

@@ -1,276 +1,148 @@
-//! Programs and enrollments in the database: creating programs, enrolling
-//! patients, and moving enrollments through their phases with a recorded
-//! event (who, when, why) for every change.
+//! GraphQL surface of treatment programs: the organization's catalogue
+//! (`programs`, any signed-in user) and `createProgram` (admins).
 
-use std::collections::HashMap;
-
+use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    SqlErr, sea_query::Expr,
-};
 use uuid::Uuid;
 
-use entity::{enrollment_events, enrollments, programs};
+use entity::programs;
 
-use super::phases::Phase;
-use crate::error::{ApiError, ApiResult};
+use super::{
+    booking::AppointmentKind,
+    phases::{self, ProgramModality},
+    program_store::{self, NewProgram},
+    validation as care_validation,
+};
+use crate::{
+    audit::{Action, Kind},
+    auth::Role,
+    caller::{Caller, ContextExt},
+    error::{ApiError, ApiResult},
+    validation,
+};
 
-/// An enrollment with its program.
-#[derive(Debug, Clone)]
-pub struct EnrollmentRecord {
-    pub enrollment: enrollments::Model,
-    pub program: programs::Model,
+pub(super) const PROGRAM: Kind = Kind::new("Program", "program");
+const CREATE: Action = PROGRAM.action("program.create");
+
+/// A treatment program of the organization.
+pub struct Program(pub programs::Model);
+
+#[Object]
+impl Program {
+    async fn id(&self) -> Uuid {
+        self.0.id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn modality(&self) -> async_graphql::Result<ProgramModality> {
+        Ok(ProgramModality::from_row(&self.0.modality)?)
+    }
+    /// From 1 to 104.
+    async fn duration_weeks(&self) -> i32 {
+        self.0.duration_weeks
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The kinds of session the program includes (CBT, DBT, family
+    /// therapy, group counselling, medical, pain care…).
+    async fn therapy_kinds(&self) -> Vec<AppointmentKind> {
+        program_store::therapy_kinds(&self.0)
+    }
+    /// Group sessions a participant is expected to attend each week.
+    async fn group_sessions_per_week(&self) -> Option<i32> {
+        self.0.group_sessions_per_week
+    }
+    /// How often the care team follows up, in days.
+    async fn follow_up_every_days(&self) -> Option<i32> {
+        self.0.follow_up_every_days
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
 }
 
-impl EnrollmentRecord {
-    pub fn phase(&self) -> ApiResult<Phase> {
-        Phase::parse(&self.enrollment.phase).ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!(
-                "unknown enrollment phase {}",
-                self.enrollment.phase
-            ))
+#[derive(InputObject)]
+pub struct CreateProgramInput {
+    /// Unique within the organization; 1–200 characters.
+    pub name: String,
+    pub modality: ProgramModality,
+    /// From 1 to 104.
+    pub duration_weeks: i32,
+    pub description: String,
+    /// The kinds of session the program includes.
+    pub therapy_kinds: Option<Vec<AppointmentKind>>,
+    /// Group sessions expected per week (0–21).
+    pub group_sessions_per_week: Option<i32>,
+    /// Follow-up cadence in days (1–365).
+    pub follow_up_every_days: Option<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateProgramPayload {
+    pub program: Program,
+}
+
+#[derive(Default)]
+pub struct ProgramsQuery;
+
+#[Object]
+impl ProgramsQuery {
+    /// The organization's treatment programs, by name (any signed-in user).
+    async fn programs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Program>> {
+        let caller = ctx.caller().await?;
+        let rows = program_store::programs_of(caller.db(), caller.organization_id()).await?;
+        Ok(rows.into_iter().map(Program).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ProgramsMutation;
+
+#[Object]
+impl ProgramsMutation {
+    /// An admin creates a treatment program for the organization.
+    async fn create_program(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProgramInput,
+    ) -> async_graphql::Result<CreateProgramPayload> {
+        let caller = ctx.caller().await?;
+        Ok(CreateProgramPayload {
+            program: Program(create(&caller, input).await?),
         })
     }
 }
 
-fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// Inserts a program; a name already used in the organization is `CONFLICT`.
-pub async fn insert_program(
-    db: &impl ConnectionTrait,
-    program: programs::ActiveModel,
-) -> ApiResult<programs::Model> {
-    program.insert(db).await.map_err(|err| {
-        if is_unique_violation(&err) {
-            ApiError::conflict("the organization already has a program with this name")
-        } else {
-            ApiError::from(err)
-        }
-    })
-}
-
-/// The organization's programs, by name.
-pub async fn programs_of(
-    db: &impl ConnectionTrait,
-    organization: Uuid,
-) -> ApiResult<Vec<programs::Model>> {
-    Ok(programs::Entity::find()
-        .filter(programs::Column::OrganizationId.eq(organization))
-        .order_by_asc(programs::Column::Name)
-        .order_by_asc(programs::Column::Id)
-        .all(db)
-        .await?)
-}
-
-/// One program of the organization.
-pub async fn program_of(
-    db: &impl ConnectionTrait,
-    organization: Uuid,
-    id: Uuid,
-) -> ApiResult<Option<programs::Model>> {
-    Ok(programs::Entity::find_by_id(id)
-        .filter(programs::Column::OrganizationId.eq(organization))
-        .one(db)
-        .await?)
-}
-
-/// The patient's open (not discharged) enrollment in the program, if any.
-pub async fn open_enrollment(
-    db: &impl ConnectionTrait,
-    patient: Uuid,
-    program: Uuid,
-) -> ApiResult<Option<enrollments::Model>> {
-    Ok(enrollments::Entity::find()
-        .filter(enrollments::Column::PatientId.eq(patient))
-        .filter(enrollments::Column::ProgramId.eq(program))
-        .filter(enrollments::Column::Phase.ne(Phase::Discharged.as_str()))
-        .one(db)
-        .await?)
-}
-
-/// Inserts an enrollment and its first event. A second open enrollment in
-/// the same program (a concurrent request) is `CONFLICT`.
-pub async fn enroll(
-    db: &impl ConnectionTrait,
-    enrollment: enrollments::ActiveModel,
-    actor: Uuid,
-    at: DateTime<Utc>,
-) -> ApiResult<enrollments::Model> {
-    let enrollment = enrollment.insert(db).await.map_err(|err| {
-        if is_unique_violation(&err) {
-            already_enrolled()
-        } else {
-            ApiError::from(err)
-        }
-    })?;
-    record_event(
-        db,
-        enrollment.id,
-        None,
-        Phase::Intake,
-        None,
-        None,
-        actor,
-        at,
-    )
-    .await?;
-    Ok(enrollment)
-}
-
-pub fn already_enrolled() -> ApiError {
-    ApiError::conflict("the patient already has an open enrollment in this program")
-}
-
-/// A change of phase to record.
-pub struct PhaseChange<'a> {
-    pub from: Phase,
-    pub to: Phase,
-    pub reason: Option<&'a str>,
-    pub aftercare_plan: Option<&'a str>,
-    pub actor: Uuid,
-    pub at: DateTime<Utc>,
-}
-
-/// Moves an enrollment from `change.from` to `change.to` and records the
-/// event. Conditional on the phase still being `from`: a concurrent move
-/// makes this one `CONFLICT`.
-pub async fn change_phase(
-    db: &impl ConnectionTrait,
-    enrollment: Uuid,
-    change: &PhaseChange<'_>,
-) -> ApiResult<enrollments::Model> {
-    let mut update = enrollments::Entity::update_many()
-        .col_expr(enrollments::Column::Phase, Expr::value(change.to.as_str()))
-        .col_expr(enrollments::Column::UpdatedAt, Expr::value(change.at));
-    if let Some(plan) = change.aftercare_plan {
-        update = update.col_expr(enrollments::Column::AftercarePlan, Expr::value(plan));
-    }
-    if change.to == Phase::Discharged {
-        update = update
-            .col_expr(
-                enrollments::Column::DischargeReason,
-                Expr::value(change.reason),
-            )
-            .col_expr(enrollments::Column::DischargedAt, Expr::value(change.at));
-    }
-    let done = update
-        .filter(enrollments::Column::Id.eq(enrollment))
-        .filter(enrollments::Column::Phase.eq(change.from.as_str()))
-        .exec(db)
-        .await?;
-    if done.rows_affected != 1 {
-        return Err(ApiError::conflict(
-            "the enrollment was changed meanwhile; reload it",
+async fn create(caller: &Caller, input: CreateProgramInput) -> ApiResult<programs::Model> {
+    caller.require(&[Role::Admin], CREATE)?;
+    let name = validation::text("name", &input.name, care_validation::PROGRAM_NAME_MAX)?;
+    if !phases::DURATION_WEEKS.contains(&input.duration_weeks) {
+        return Err(ApiError::bad_input(
+            "durationWeeks",
+            "durationWeeks must be from 1 to 104",
         ));
     }
-    record_event(
-        db,
-        enrollment,
-        Some(change.from),
-        change.to,
-        change.reason,
-        change.aftercare_plan,
-        change.actor,
-        change.at,
-    )
-    .await?;
-    enrollments::Entity::find_by_id(enrollment)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound("enrollment"))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn record_event(
-    db: &impl ConnectionTrait,
-    enrollment: Uuid,
-    from: Option<Phase>,
-    to: Phase,
-    reason: Option<&str>,
-    aftercare_plan: Option<&str>,
-    actor: Uuid,
-    at: DateTime<Utc>,
-) -> ApiResult<()> {
-    enrollment_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        enrollment_id: Set(enrollment),
-        from_phase: Set(from.map(|p| p.as_str().to_owned())),
-        to_phase: Set(to.as_str().to_owned()),
-        reason: Set(reason.map(str::to_owned)),
-        aftercare_plan: Set(aftercare_plan.map(str::to_owned)),
-        actor_user_id: Set(actor),
-        at: Set(at),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-/// Enrollments with their programs, in two queries whatever their number.
-pub async fn with_programs(
-    db: &impl ConnectionTrait,
-    rows: Vec<enrollments::Model>,
-) -> ApiResult<Vec<EnrollmentRecord>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let programs: HashMap<Uuid, programs::Model> = programs::Entity::find()
-        .filter(programs::Column::Id.is_in(rows.iter().map(|e| e.program_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    rows.into_iter()
-        .map(|enrollment| {
-            let program = programs
-                .get(&enrollment.program_id)
-                .cloned()
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("enrollment without program")))?;
-            Ok(EnrollmentRecord {
-                enrollment,
-                program,
-            })
-        })
-        .collect()
-}
-
-pub async fn load_enrollment(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> ApiResult<Option<EnrollmentRecord>> {
-    let Some(row) = enrollments::Entity::find_by_id(id).one(db).await? else {
-        return Ok(None);
+    let description = care_validation::description(&input.description)?;
+    let group_sessions_per_week = validation::optional_in_range(
+        "groupSessionsPerWeek",
+        input.group_sessions_per_week,
+        care_validation::GROUP_SESSIONS_PER_WEEK,
+    )?;
+    let follow_up_every_days = validation::optional_in_range(
+        "followUpEveryDays",
+        input.follow_up_every_days,
+        care_validation::FOLLOW_UP_EVERY_DAYS,
+    )?;
+    let new = NewProgram {
+        name,
+        modality: input.modality,
+        duration_weeks: input.duration_weeks,
+        description,
+        therapy_kinds: input.therapy_kinds.unwrap_or_default(),
+        group_sessions_per_week,
+        follow_up_every_days,
     };
-    Ok(with_programs(db, vec![row]).await?.pop())
-}
-
-/// A patient's enrollments, newest first.
-pub async fn enrollments_of(
-    db: &impl ConnectionTrait,
-    patient: Uuid,
-) -> ApiResult<Vec<EnrollmentRecord>> {
-    let rows = enrollments::Entity::find()
-        .filter(enrollments::Column::PatientId.eq(patient))
-        .order_by_desc(enrollments::Column::StartsOn)
-        .order_by_desc(enrollments::Column::Id)
-        .all(db)
-        .await?;
-    with_programs(db, rows).await
-}
-
-/// An enrollment's phase changes, oldest first.
-pub async fn events_of(
-    db: &impl ConnectionTrait,
-    enrollment: Uuid,
-) -> ApiResult<Vec<enrollment_events::Model>> {
-    Ok(enrollment_events::Entity::find()
-        .filter(enrollment_events::Column::EnrollmentId.eq(enrollment))
-        .order_by_asc(enrollment_events::Column::At)
-        .order_by_asc(enrollment_events::Column::Id)
-        .all(db)
-        .await?)
+    program_store::create(caller, &new, caller.event(CREATE)).await
 }

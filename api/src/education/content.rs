@@ -5,8 +5,9 @@
 //! need an http(s) URL. An article is a URL or an inline body. Tags are
 //! trimmed and lower-cased so "Sleep" and "sleep " find the same resources.
 
-use crate::validation::is_web_url;
+use crate::{error::InputError, stored::stored_enum, validation::is_web_url};
 
+/// Characters in a title, an article's body, one tag; tags per resource.
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const BODY_MAX_CHARS: usize = 50_000;
 pub const TAGS_MAX: usize = 20;
@@ -20,42 +21,16 @@ pub enum Kind {
     Link,
 }
 
+stored_enum!(impl Kind {
+    Article => "ARTICLE",
+    Video => "VIDEO",
+    Audio => "AUDIO",
+    Link => "LINK",
+});
+
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Article => "ARTICLE",
-            Self::Video => "VIDEO",
-            Self::Audio => "AUDIO",
-            Self::Link => "LINK",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "ARTICLE" => Self::Article,
-            "VIDEO" => Self::Video,
-            "AUDIO" => Self::Audio,
-            "LINK" => Self::Link,
-            _ => return None,
-        })
-    }
-
     pub fn needs_url(self) -> bool {
         self != Self::Article
-    }
-}
-
-/// Bad input, attributed to one input field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn bad(field: &'static str, message: impl Into<String>) -> InputError {
-    InputError {
-        field,
-        message: message.into(),
     }
 }
 
@@ -78,10 +53,10 @@ pub fn check(
 ) -> Result<Checked, InputError> {
     let title = title.trim();
     if title.is_empty() {
-        return Err(bad("title", "title is required"));
+        return Err(InputError::new("title", "title is required"));
     }
     if title.chars().count() > TITLE_MAX_CHARS || title.chars().any(char::is_control) {
-        return Err(bad(
+        return Err(InputError::new(
             "title",
             format!("title must be at most {TITLE_MAX_CHARS} printable characters"),
         ));
@@ -91,22 +66,22 @@ pub fn check(
     if let Some(url) = url
         && !is_web_url(url)
     {
-        return Err(bad(
+        return Err(InputError::new(
             "url",
             "url must be an http(s) URL of at most 2000 characters",
         ));
     }
     if kind.needs_url() && url.is_none() {
-        return Err(bad(
+        return Err(InputError::new(
             "url",
             format!("a {} resource needs a url", kind.as_str()),
         ));
     }
     if url.is_none() && body.is_none() {
-        return Err(bad("body", "an article needs a body or a url"));
+        return Err(InputError::new("body", "an article needs a body or a url"));
     }
     if body.is_some_and(|b| b.chars().count() > BODY_MAX_CHARS) {
-        return Err(bad(
+        return Err(InputError::new(
             "body",
             format!("body must be at most {BODY_MAX_CHARS} characters"),
         ));
@@ -126,12 +101,22 @@ pub fn tag(value: &str) -> Option<String> {
     ((1..=TAG_MAX_CHARS).contains(&length) && !tag.chars().any(char::is_control)).then_some(tag)
 }
 
+/// A tag to search by (`resources(tag:)`), as stored.
+pub fn search_tag(value: &str) -> Result<String, InputError> {
+    tag(value).ok_or_else(|| {
+        InputError::new(
+            "tag",
+            format!("tag must be 1 to {TAG_MAX_CHARS} printable characters"),
+        )
+    })
+}
+
 /// Tags as stored: each valid, duplicates dropped, sorted, at most 20.
 pub fn tags_of(tags: &[String]) -> Result<Vec<String>, InputError> {
     let mut out: Vec<String> = Vec::new();
     for value in tags {
         let tag = tag(value).ok_or_else(|| {
-            bad(
+            InputError::new(
                 "tags",
                 format!("each tag must be 1 to {TAG_MAX_CHARS} printable characters"),
             )
@@ -141,7 +126,7 @@ pub fn tags_of(tags: &[String]) -> Result<Vec<String>, InputError> {
         }
     }
     if out.len() > TAGS_MAX {
-        return Err(bad("tags", format!("at most {TAGS_MAX} tags")));
+        return Err(InputError::new("tags", format!("at most {TAGS_MAX} tags")));
     }
     out.sort();
     Ok(out)
@@ -214,6 +199,8 @@ mod tests {
         assert_eq!(tag("  "), None);
         assert_eq!(tag(&"x".repeat(TAG_MAX_CHARS + 1)), None);
         assert_eq!(tag("Mindfulness").as_deref(), Some("mindfulness"));
+        assert_eq!(search_tag(" Sleep").unwrap(), "sleep");
+        assert_eq!(search_tag("").unwrap_err().field, "tag");
         assert_eq!(tags_of(&tags(&["ok", ""])).unwrap_err().field, "tags");
         let many: Vec<String> = (0..=TAGS_MAX).map(|i| format!("t{i}")).collect();
         assert_eq!(tags_of(&many).unwrap_err().field, "tags");

@@ -2,23 +2,30 @@
 //! links (tagged, created by clinicians and admins), resources the care
 //! team assigns to a patient, and the patient's progress through them.
 //!
-//! `content` holds the pure rules (what each kind needs, how tags are
-//! written); `library` the database access; `graphql` the GraphQL surface.
+//! - `library` / `resource_store`: the library's GraphQL surface and its
+//!   resources and tags in the database;
+//! - `assignments` / `assignment_store`: assigning and completing resources,
+//!   and `Patient.assignedResources`;
+//! - `content`: the pure rules (what each kind of resource needs, how tags
+//!   are written).
 
+pub mod assignment_store;
+pub mod assignments;
 pub mod content;
-pub mod graphql;
 pub mod library;
+pub mod resource_store;
 
-pub use graphql::{EducationMutation, EducationQuery, ResourceAssignment};
+pub use assignments::{AssignmentsMutation, ResourceAssignment};
+pub use library::{LibraryMutation, LibraryQuery};
 
 /// The `Patient` fields education resolves (called from `patients`).
 pub mod patient_fields {
-    pub use super::graphql::assigned_resources;
+    pub use super::assignments::assigned_resources;
 }
 
 /// The domain's part of the schema roots (merged in `graphql`).
 #[derive(async_graphql::MergedObject, Default)]
-pub struct EducationQueries(EducationQuery);
+pub struct EducationQueries(LibraryQuery);
 
 #[derive(async_graphql::MergedObject, Default)]
-pub struct EducationMutations(EducationMutation);
+pub struct EducationMutations(LibraryMutation, AssignmentsMutation);

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use entity::{care_plan_revisions, care_plans, patients};
 
 use crate::{
+    caller::Caller,
     error::{ApiError, ApiResult},
     graphql::pagination::Page,
 };
@@ -71,9 +72,30 @@ fn edited_meanwhile() -> ApiError {
 }
 
 /// Saves `content` as the next version of the patient's plan (version 1 for
-/// a first plan) with its revision row. `expected_version`, when given,
-/// must be the version the editor started from (0: no plan yet).
+/// a first plan), edited by the caller, with its revision row, in one
+/// transaction. `expected_version`, when given, must be the version the
+/// editor started from (0: no plan yet).
 pub async fn save(
+    caller: &Caller,
+    patient: &patients::Model,
+    content: &Content,
+    expected_version: Option<i32>,
+) -> ApiResult<care_plans::Model> {
+    let txn = caller.begin().await?;
+    let plan = write(
+        &txn,
+        patient,
+        content,
+        expected_version,
+        caller.user_id(),
+        Utc::now(),
+    )
+    .await?;
+    caller.commit(txn).await?;
+    Ok(plan)
+}
+
+async fn write(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
     content: &Content,
