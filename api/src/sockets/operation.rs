@@ -1,24 +1,11 @@
-//! WebSocket sessions (DESIGN §4): what an open socket carries between its
-//! operations, and what each operation on it gets.
-//!
-//! - Every operation on a socket is checked like an HTTP request: it gets
-//!   its own `RequestContext` (so the session is looked up again, and a
-//!   revoked session or expired token is `UNAUTHENTICATED` at once), its
-//!   own loaders and request id, HTTP's document limits, and, for queries
-//!   and mutations, the time limit and panic guard. Subscriptions live as
-//!   long as the socket.
-//! - A socket holds at most `STEPDOWN_WS_MAX_SUBSCRIPTIONS_PER_SOCKET` live
-//!   subscriptions, and a user at most `STEPDOWN_WS_MAX_SOCKETS_PER_USER`
-//!   sockets on one replica (`SocketRegistry`).
-//!
-//! The HTTP handler (`http::ws`) opens the socket, checks `connection_init`
-//! and closes sockets whose session ends.
+//! The schema extension that gives each operation on a socket what an HTTP
+//! request gets: its own `RequestContext` and loaders, the document limits,
+//! the time limit and panic guard, and the subscription cap.
 
 use std::{
-    collections::HashMap,
     net::IpAddr,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicUsize, Ordering},
     },
 };
@@ -59,51 +46,6 @@ impl SocketSession {
             client_ip,
             socket_id,
             live_subscriptions: Arc::default(),
-        }
-    }
-}
-
-/// Open sockets per user on this replica.
-#[derive(Default)]
-pub struct SocketRegistry {
-    open: Arc<Mutex<HashMap<Uuid, usize>>>,
-}
-
-/// One open socket, counted until dropped.
-pub struct SocketTicket {
-    user: Uuid,
-    open: Arc<Mutex<HashMap<Uuid, usize>>>,
-}
-
-impl SocketRegistry {
-    /// Counts a new socket for `user`, or `None` when they hold `max` already.
-    pub fn open(&self, user: Uuid, max: usize) -> Option<SocketTicket> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(user).or_default();
-        if *count >= max {
-            return None;
-        }
-        *count += 1;
-        Some(SocketTicket {
-            user,
-            open: self.open.clone(),
-        })
-    }
-
-    pub fn open_for(&self, user: Uuid) -> usize {
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.get(&user).copied().unwrap_or(0)
-    }
-}
-
-impl Drop for SocketTicket {
-    fn drop(&mut self) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.user) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                open.remove(&self.user);
-            }
         }
     }
 }
@@ -232,23 +174,5 @@ impl Extension for SocketOperation {
                 response
             })
             .boxed()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_user_holds_at_most_the_cap_and_closed_sockets_free_their_place() {
-        let registry = SocketRegistry::default();
-        let user = Uuid::now_v7();
-        let first = registry.open(user, 2).unwrap();
-        let _second = registry.open(user, 2).unwrap();
-        assert!(registry.open(user, 2).is_none());
-        assert!(registry.open(Uuid::now_v7(), 2).is_some(), "per user");
-        drop(first);
-        assert_eq!(registry.open_for(user), 1);
-        assert!(registry.open(user, 2).is_some());
     }
 }
