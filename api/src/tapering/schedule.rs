@@ -522,6 +522,56 @@ mod tests {
     }
 
     #[test]
+    fn presets_name_their_rule_and_custom_needs_its_pace() {
+        assert_eq!(
+            Rule::for_preset(TaperPreset::CdcLongTerm, Some(50.0), None),
+            Ok(Rule::CdcLongTerm)
+        );
+        assert_eq!(
+            Rule::for_preset(TaperPreset::Custom, Some(10.0), Some(14)),
+            Ok(Rule::Custom {
+                reduction_percent: 10.0,
+                step_days: 14
+            })
+        );
+        let field = |r: Result<Rule, InputError>| r.unwrap_err().field;
+        assert_eq!(
+            field(Rule::for_preset(TaperPreset::Custom, None, Some(14))),
+            "reductionPercent"
+        );
+        assert_eq!(
+            field(Rule::for_preset(TaperPreset::Custom, Some(10.0), None)),
+            "stepDays"
+        );
+        assert_eq!(
+            field(Rule::for_preset(TaperPreset::Custom, Some(10.0), Some(0))),
+            "stepDays"
+        );
+        for preset in [
+            TaperPreset::CdcLongTerm,
+            TaperPreset::CdcShortTerm,
+            TaperPreset::Custom,
+        ] {
+            assert_eq!(TaperPreset::parse(preset.as_str()), Some(preset));
+        }
+    }
+
+    #[test]
+    fn a_plan_starts_at_most_a_week_back_and_a_year_ahead() {
+        let today = date("2026-03-10");
+        assert!(check_start(date("2026-03-03"), today).is_ok());
+        assert!(check_start(date("2027-03-10"), today).is_ok());
+        assert_eq!(
+            check_start(date("2026-03-02"), today).unwrap_err().field,
+            "startsOn"
+        );
+        assert_eq!(
+            check_start(date("2027-03-11"), today).unwrap_err().field,
+            "startsOn"
+        );
+    }
+
+    #[test]
     fn presets_cap_cuts_at_a_quarter_of_the_dose() {
         // Morphine 300 mg: 10% = 30 mg = two 15 mg units; below 120 mg two
         // units would exceed 25%, so cuts fall to one unit.
