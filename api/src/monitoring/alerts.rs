@@ -163,11 +163,11 @@ async fn live_plan(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
     now: DateTime<Utc>,
-) -> ApiResult<(Option<tapering::plans::PlanRecord>, NaiveDate)> {
+) -> ApiResult<(Option<tapering::plan_store::PlanRecord>, NaiveDate)> {
     let timezone = crate::patients::patient_store::timezone(db, patient).await?;
     let today = tapering::lifecycle::today_in(&timezone, now);
     Ok((
-        tapering::plans::current_for_patient(db, patient.id).await?,
+        tapering::plan_store::current_for_patient(db, patient.id).await?,
         today,
     ))
 }

@@ -34,7 +34,7 @@ use crate::{
     tapering::{
         adherence,
         lifecycle::{self, Status},
-        plans,
+        plan_store,
     },
 };
 
@@ -256,8 +256,8 @@ pub async fn overview(
         )
         .all(db)
         .await?;
-    let mut plan_of: HashMap<Uuid, plans::PlanRecord> = HashMap::new();
-    for record in plans::with_steps(db, live).await? {
+    let mut plan_of: HashMap<Uuid, plan_store::PlanRecord> = HashMap::new();
+    for record in plan_store::with_steps(db, live).await? {
         plan_of.entry(record.plan.patient_id).or_insert(record);
     }
 

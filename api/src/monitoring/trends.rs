@@ -98,7 +98,7 @@ pub async fn for_patient(
         .into_iter()
         .map(|m| (m.id, m.mme_factor))
         .collect();
-    let plans: Vec<_> = tapering::plans::for_patient(db, id)
+    let plans: Vec<_> = tapering::plan_store::for_patient(db, id)
         .await?
         .into_iter()
         .filter(|r| {

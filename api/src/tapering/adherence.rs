@@ -11,8 +11,10 @@ pub struct DayAdherence {
     pub over_schedule: bool,
 }
 
+/// Amounts closer than this are equal (floating-point dust).
+pub const EPSILON: f64 = 1e-9;
+
 pub fn day(scheduled: Option<f64>, taken: f64) -> DayAdherence {
-    const EPSILON: f64 = 1e-9;
     match scheduled {
         None => DayAdherence {
             adherence: None,

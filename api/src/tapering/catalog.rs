@@ -1,40 +1,15 @@
-//! The medication catalog, seeded by a migration from CLINICAL.md: every
-//! opioid of the CDC 2022 MME table with its factor and dispensable
-//! strengths, plus buprenorphine (MOUD) and naloxone, which have none.
+//! GraphQL surface of the medication catalog (seeded by a migration from
+//! CLINICAL.md): every opioid of the CDC 2022 MME table with its factor and
+//! dispensable strengths, plus buprenorphine (MOUD) and naloxone, which
+//! have none. Its SQL is in `catalog_store`.
 
 use async_graphql::{Context, Object};
-use sea_orm::{EntityTrait, QueryOrder};
 use uuid::Uuid;
 
 use entity::medications;
 
-use crate::{
-    caller::ContextExt,
-    error::{ApiError, ApiResult},
-};
-
-/// Strengths as stored ("5,10,15"), ascending.
-pub fn strengths(model: &medications::Model) -> Vec<f64> {
-    let mut values: Vec<f64> = model
-        .strengths
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    values.sort_by(f64::total_cmp);
-    values
-}
-
-/// One unit of a medication: its smallest strength.
-pub fn unit(model: &medications::Model) -> Option<f64> {
-    strengths(model).first().copied()
-}
-
-pub async fn load(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> ApiResult<medications::Model> {
-    medications::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::bad_input("medicationId", "no such medication"))
-}
+use super::catalog_store::{self, strengths};
+use crate::caller::ContextExt;
 
 pub struct Medication(pub medications::Model);
 
@@ -82,11 +57,7 @@ impl CatalogQuery {
     /// The medication catalog (signed-in users).
     async fn medications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Medication>> {
         ctx.principal().await?;
-        let rows = medications::Entity::find()
-            .order_by_asc(medications::Column::Name)
-            .all(ctx.db()?)
-            .await
-            .map_err(ApiError::from)?;
+        let rows = catalog_store::all(ctx.db()?).await?;
         Ok(rows.into_iter().map(Medication).collect())
     }
 }

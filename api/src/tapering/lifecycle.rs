@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::schedule::Step;
+use super::schedule::{self, Step};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -18,28 +18,39 @@ pub enum Status {
     Cancelled,
 }
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "DRAFT",
-            Self::Active => "ACTIVE",
-            Self::Paused => "PAUSED",
-            Self::Completed => "COMPLETED",
-            Self::Cancelled => "CANCELLED",
-        }
-    }
+crate::stored::stored_enum!(impl Status {
+    Draft => "DRAFT",
+    Active => "ACTIVE",
+    Paused => "PAUSED",
+    Completed => "COMPLETED",
+    Cancelled => "CANCELLED",
+});
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "DRAFT" => Self::Draft,
-            "ACTIVE" => Self::Active,
-            "PAUSED" => Self::Paused,
-            "COMPLETED" => Self::Completed,
-            "CANCELLED" => Self::Cancelled,
-            _ => return None,
-        })
-    }
+/// What a plan's history records (`TaperPlan.history`): one per transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Created,
+    Agreed,
+    Activated,
+    Paused,
+    Resumed,
+    /// The version was replaced by a newer one.
+    Revised,
+    /// An original cancelled when its revision was activated.
+    Superseded,
+    Completed,
 }
+
+crate::stored::stored_enum!(impl EventKind {
+    Created => "CREATED",
+    Agreed => "AGREED",
+    Activated => "ACTIVATED",
+    Paused => "PAUSED",
+    Resumed => "RESUMED",
+    Revised => "REVISED",
+    Superseded => "SUPERSEDED",
+    Completed => "COMPLETED",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -126,6 +137,29 @@ pub fn shift_for_pause(steps: &mut [Step], paused_on: NaiveDate, resumed_on: Nai
     }
 }
 
+/// Where a revision written `today` starts, as (daily dose, first day): a
+/// draft keeps its dose and start (but no further back than a new plan
+/// may start); a plan in effect starts today from the dose it holds today.
+pub fn revision_start(
+    status: Status,
+    steps: &[Step],
+    paused_on: Option<NaiveDate>,
+    starting_daily_dose: f64,
+    starts_on: NaiveDate,
+    today: NaiveDate,
+) -> (f64, NaiveDate) {
+    match status {
+        Status::Draft => (
+            starting_daily_dose,
+            starts_on.max(schedule::earliest_start(today)),
+        ),
+        _ => {
+            let day = effective_day(status, paused_on, today);
+            (dose_on(steps, day).unwrap_or(starting_daily_dose), today)
+        }
+    }
+}
+
 /// True when an active plan's last step has ended by `today`.
 pub fn is_finished(steps: &[Step], today: NaiveDate) -> bool {
     steps.last().is_some_and(|last| today > last.ends_on)
@@ -185,6 +219,48 @@ mod tests {
                 "{status:?} {action:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_revision_starts_from_where_the_plan_is() {
+        let s = steps();
+        let today = d("2026-02-01");
+        assert_eq!(
+            revision_start(Status::Active, &s, None, 60.0, d("2026-01-01"), today),
+            (55.0, today)
+        );
+        assert_eq!(
+            revision_start(
+                Status::Paused,
+                &s,
+                Some(d("2026-01-20")),
+                60.0,
+                d("2026-01-01"),
+                today
+            ),
+            (60.0, today),
+            "a paused plan holds the pause day's dose"
+        );
+        assert_eq!(
+            revision_start(Status::Draft, &s, None, 60.0, d("2026-01-01"), today),
+            (60.0, d("2026-01-25")),
+            "a draft keeps its start, at most a week back"
+        );
+    }
+
+    #[test]
+    fn stored_forms_round_trip() {
+        for status in [
+            Status::Draft,
+            Status::Active,
+            Status::Paused,
+            Status::Completed,
+            Status::Cancelled,
+        ] {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(EventKind::parse("SUPERSEDED"), Some(EventKind::Superseded));
+        assert_eq!(Status::parse("LIVE"), None);
     }
 
     #[test]

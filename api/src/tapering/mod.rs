@@ -2,29 +2,38 @@
 //! regimen, guideline-based taper plans and their lifecycle, dose logging
 //! and adherence.
 //!
-//! Pure rules (no database, no async) live in `schedule` (the plan
-//! generator and guideline warnings), `lifecycle` (transitions, calendar)
-//! and `adherence`; `plans` and `doses` hold the database access;
-//! `graphql`, `catalog` and `doses` the GraphQL surface.
+//! - GraphQL surface: `plans` (taper plans, their lifecycle mutations, the
+//!   `taperPlan` query and the `Patient` plan fields), `regimen`
+//!   (medication orders, naloxone offers), `doses` (`logDose`, the
+//!   `Patient` dose-log and adherence fields), `catalog` (`medications`).
+//! - SQL: `plan_store`, `regimen_store` (also read by monitoring's alert
+//!   rules), `dose_store`, `catalog_store`.
+//! - Pure rules (no database, no async): `schedule` (the plan generator,
+//!   guideline warnings, the presets), `lifecycle` (transitions, the
+//!   plan's calendar) and `adherence`.
 
 pub mod adherence;
 pub mod catalog;
+pub mod catalog_store;
+pub mod dose_store;
 pub mod doses;
-pub mod graphql;
 pub mod lifecycle;
+pub mod plan_store;
 pub mod plans;
+pub mod regimen;
 pub mod regimen_store;
 pub mod schedule;
 
 pub use catalog::CatalogQuery;
 pub use doses::{DoseAdherenceDay, DoseLog, DosesMutation};
-pub use graphql::{MedicationOrder, RegimenMutation, TaperPlan, TaperingMutation, TaperingQuery};
+pub use plans::{TaperPlan, TaperingMutation, TaperingQuery};
+pub use regimen::{MedicationOrder, RegimenMutation};
 
 /// The `Patient` fields tapering resolves (called from `patients`).
 pub mod patient_fields {
-    pub use super::doses::{adherence_days, dose_logs};
-    pub use super::graphql::medication_orders;
-    pub use super::graphql::patient_fields::{all_plans, current_plan};
+    pub use crate::tapering::doses::{adherence_days, dose_logs};
+    pub use crate::tapering::plans::{all_plans, current_plan};
+    pub use crate::tapering::regimen_store::medication_orders;
 }
 
 /// The domain's part of the schema roots (merged in `graphql`).

@@ -1,241 +1,601 @@
-//! Taper plans in the database: creating a version with its steps, loading
-//! plans with their steps, moving them through the lifecycle with a
-//! recorded event (who, when, why) for every transition.
+//! GraphQL surface of taper plans: the plan, its steps, guideline warnings
+//! and history; the `taperPlan` query; the lifecycle mutations (create,
+//! agree, activate, pause, resume, revise); and the `Patient` fields that
+//! read a patient's plans. Clinical writes belong to care-team clinicians;
+//! the patient agrees to plans; `TAPER` consent holders read plans only.
+//! Its SQL is in `plan_store`, its rules in `schedule` and `lifecycle`.
 
-use std::collections::HashMap;
-
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
-};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use entity::{taper_plan_events, taper_plans, taper_steps};
+use entity::patients;
 
 use super::{
+    catalog::Medication,
+    catalog_store,
     lifecycle::{self, Status},
-    schedule::{Step, Warning},
+    plan_store::{self, NewPlan, PlanRecord},
+    schedule::{self, PlanRequest, Rule, Step, TaperPreset},
 };
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    audit::{Action, Kind},
+    auth::Role,
+    authz::{ConsentCategory, Need, Relationship},
+    caller::{Caller, ContextExt, PatientAccess},
+    error::{ApiError, ApiResult},
+    graphql::scalars::Date,
+    monitoring,
+    patients::Patient,
+    validation,
+};
 
-/// A plan row with its steps, in order.
-#[derive(Debug, Clone)]
-pub struct PlanRecord {
-    pub plan: taper_plans::Model,
-    pub steps: Vec<Step>,
+const TAPER_PLAN: Kind = Kind::new("TaperPlan", "taper plan");
+const READ: Action = TAPER_PLAN.action("taperPlan.read");
+const CREATE: Action = TAPER_PLAN.action("taperPlan.create");
+const AGREE: Action = TAPER_PLAN.action("taperPlan.agree");
+const ACTIVATE: Action = TAPER_PLAN.action("taperPlan.activate");
+const PAUSE: Action = TAPER_PLAN.action("taperPlan.pause");
+const RESUME: Action = TAPER_PLAN.action("taperPlan.resume");
+const REVISE: Action = TAPER_PLAN.action("taperPlan.revise");
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "Status")]
+pub enum TaperPlanStatus {
+    Draft,
+    Active,
+    Paused,
+    Completed,
+    Cancelled,
 }
 
-impl PlanRecord {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.plan.status).unwrap_or(Status::Cancelled)
-    }
+#[derive(SimpleObject, Clone)]
+pub struct TaperStep {
+    pub index: i32,
+    pub starts_on: Date,
+    pub ends_on: Date,
+    /// In the medication's unit.
+    pub daily_dose: f64,
+    /// Unrounded; null where no MME factor applies.
+    pub daily_mme: Option<f64>,
+}
 
-    /// The status as of `today`: an active plan whose last step has ended
-    /// is complete.
-    pub fn status_on(&self, today: NaiveDate) -> Status {
-        match self.status() {
-            Status::Active if lifecycle::is_finished(&self.steps, today) => Status::Completed,
-            status => status,
+impl From<&Step> for TaperStep {
+    fn from(s: &Step) -> Self {
+        Self {
+            index: s.index as i32,
+            starts_on: s.starts_on.into(),
+            ends_on: s.ends_on.into(),
+            daily_dose: s.daily_dose,
+            daily_mme: s.daily_mme,
         }
     }
-
-    pub fn warnings(&self) -> Vec<StoredWarning> {
-        serde_json::from_str(&self.plan.warnings).unwrap_or_default()
-    }
 }
 
-/// A warning as stored with the plan (what the clinician saw).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredWarning {
+/// A guideline check the plan does not meet (CLINICAL.md): shown, never
+/// silently corrected, never a hard block.
+#[derive(SimpleObject, Clone)]
+pub struct GuidelineWarning {
+    /// `FASTER_THAN_GUIDELINE`, `LARGE_SINGLE_CUT`, `ABRUPT_STOP` or `FOLLOW_UP_GAP`.
     pub code: String,
     pub message: String,
 }
 
-pub fn store_warnings(warnings: &[Warning]) -> String {
-    let stored: Vec<StoredWarning> = warnings
-        .iter()
-        .map(|w| StoredWarning {
-            code: w.code.as_str().to_owned(),
-            message: w.message.clone(),
-        })
-        .collect();
-    serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
+/// A lifecycle transition: who, when, why.
+#[derive(SimpleObject)]
+pub struct TaperPlanEvent {
+    /// CREATED, AGREED, ACTIVATED, PAUSED, RESUMED, REVISED, SUPERSEDED, COMPLETED.
+    pub kind: String,
+    pub actor_user_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
-fn to_step(row: &taper_steps::Model) -> Step {
-    Step {
-        index: row.step_index.max(0) as u32,
-        starts_on: row.starts_on,
-        ends_on: row.ends_on,
-        daily_dose: row.daily_dose,
-        daily_mme: row.daily_mme,
+/// One version of a patient's taper plan, as one viewer sees it.
+pub struct TaperPlan {
+    pub record: PlanRecord,
+    pub patient: patients::Model,
+    pub relationship: Relationship,
+    /// "Today" in the patient's time zone.
+    pub today: NaiveDate,
+}
+
+#[Object]
+impl TaperPlan {
+    async fn id(&self) -> Uuid {
+        self.record.plan.id
+    }
+    async fn patient(&self) -> Patient {
+        Patient {
+            model: self.patient.clone(),
+            relationship: self.relationship.clone(),
+        }
+    }
+    async fn medication(&self, ctx: &Context<'_>) -> async_graphql::Result<Medication> {
+        let model = ctx
+            .loaders()?
+            .medications
+            .load_one(self.record.plan.medication_id)
+            .await?
+            .ok_or(ApiError::NotFound("medication"))?;
+        Ok(Medication(model))
+    }
+    async fn status(&self) -> TaperPlanStatus {
+        self.record.status_on(self.today).into()
+    }
+    async fn preset(&self) -> TaperPreset {
+        // Plans from before the presets were stored read as custom.
+        TaperPreset::parse(&self.record.plan.preset).unwrap_or(TaperPreset::Custom)
+    }
+    async fn version(&self) -> i32 {
+        self.record.plan.version
+    }
+    async fn starting_daily_dose(&self) -> f64 {
+        self.record.plan.starting_daily_dose
+    }
+    async fn starting_daily_mme(&self) -> Option<f64> {
+        self.record.steps.first().and_then(|s| s.daily_mme)
+    }
+    async fn target_daily_dose(&self) -> f64 {
+        self.record.plan.target_daily_dose
+    }
+    async fn reduction_percent(&self) -> Option<f64> {
+        self.record.plan.reduction_percent
+    }
+    async fn step_days(&self) -> Option<i32> {
+        self.record.plan.step_days
+    }
+    async fn follow_up_every_days(&self) -> i32 {
+        self.record.plan.follow_up_every_days
+    }
+    async fn starts_on(&self) -> Date {
+        self.record.plan.starts_on.into()
+    }
+    async fn steps(&self) -> Vec<TaperStep> {
+        self.record.steps.iter().map(TaperStep::from).collect()
+    }
+    /// The guideline warnings the plan was created with.
+    async fn warnings(&self) -> Vec<GuidelineWarning> {
+        self.guideline_warnings()
+    }
+    /// When the patient agreed (shared decision); null until then.
+    async fn patient_agreed_at(&self) -> Option<DateTime<Utc>> {
+        self.record.plan.patient_agreed_at
+    }
+    /// The day a pause began, while paused.
+    async fn paused_on(&self) -> Option<Date> {
+        self.record.plan.paused_on.map(Date)
+    }
+    /// The step in effect today (the pause day's while paused).
+    async fn current_step(&self) -> Option<TaperStep> {
+        let day = self.effective_day();
+        lifecycle::step_on(&self.record.steps, day).map(TaperStep::from)
+    }
+    /// Today's scheduled daily dose, in the patient's time zone.
+    async fn todays_dose(&self) -> Option<f64> {
+        match self.record.status_on(self.today) {
+            Status::Active | Status::Paused | Status::Completed => {
+                lifecycle::dose_on(&self.record.steps, self.effective_day())
+            }
+            Status::Draft | Status::Cancelled => None,
+        }
+    }
+    /// The newer version that replaces this one, if revised.
+    async fn superseded_by_plan_id(&self) -> Option<Uuid> {
+        self.record.plan.superseded_by_plan_id
+    }
+    async fn superseded_reason(&self) -> Option<&str> {
+        self.record.plan.superseded_reason.as_deref()
+    }
+    /// The version this one revised.
+    async fn supersedes_plan_id(&self) -> Option<Uuid> {
+        self.record.plan.supersedes_plan_id
+    }
+    /// Every transition, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaperPlanEvent>> {
+        let rows = plan_store::history(ctx.db()?, self.record.plan.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|e| TaperPlanEvent {
+                kind: e.kind,
+                actor_user_id: e.actor_user_id,
+                reason: e.reason,
+                at: e.at,
+            })
+            .collect())
     }
 }
 
-/// Plans with their steps, in two queries whatever their number.
-pub async fn with_steps(
-    db: &impl ConnectionTrait,
-    plans: Vec<taper_plans::Model>,
-) -> ApiResult<Vec<PlanRecord>> {
-    if plans.is_empty() {
-        return Ok(Vec::new());
+impl TaperPlan {
+    /// The plan as `access` sees it, on the patient's `today`.
+    fn seen_by(record: PlanRecord, access: PatientAccess, today: NaiveDate) -> Self {
+        Self {
+            record,
+            patient: access.patient,
+            relationship: access.relationship,
+            today,
+        }
     }
-    let rows = taper_steps::Entity::find()
-        .filter(taper_steps::Column::PlanId.is_in(plans.iter().map(|p| p.id)))
-        .order_by_asc(taper_steps::Column::StepIndex)
-        .all(db)
+
+    fn effective_day(&self) -> NaiveDate {
+        lifecycle::effective_day(self.record.status(), self.record.plan.paused_on, self.today)
+    }
+
+    fn guideline_warnings(&self) -> Vec<GuidelineWarning> {
+        self.record
+            .warnings()
+            .into_iter()
+            .map(|w| GuidelineWarning {
+                code: w.code,
+                message: w.message,
+            })
+            .collect()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CreateTaperPlanPayload {
+    pub plan: TaperPlan,
+    pub warnings: Vec<GuidelineWarning>,
+}
+
+#[derive(SimpleObject)]
+pub struct TaperPlanPayload {
+    pub plan: TaperPlan,
+    pub warnings: Vec<GuidelineWarning>,
+}
+
+impl From<TaperPlan> for TaperPlanPayload {
+    fn from(plan: TaperPlan) -> Self {
+        let warnings = plan.guideline_warnings();
+        Self { plan, warnings }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateTaperPlanInput {
+    pub patient_id: Uuid,
+    pub medication_id: Uuid,
+    /// In the medication's unit; a whole number of its smallest strength.
+    pub starting_daily_dose: f64,
+    /// Up to 7 days in the past (a plan written up after the visit).
+    pub starts_on: Date,
+    pub preset: TaperPreset,
+    /// CUSTOM only: percent of the current dose per step.
+    pub reduction_percent: Option<f64>,
+    /// CUSTOM only.
+    pub step_days: Option<i32>,
+    /// Default 0.
+    pub target_daily_dose: Option<f64>,
+    /// Default 28; over 30 gives a FOLLOW_UP_GAP warning (CUSTOM only).
+    pub follow_up_every_days: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct TaperPlanRef {
+    pub plan_id: Uuid,
+}
+
+#[derive(InputObject)]
+pub struct PauseTaperPlanInput {
+    pub plan_id: Uuid,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct ReviseTaperPlanInput {
+    pub plan_id: Uuid,
+    pub reduction_percent: f64,
+    pub step_days: i32,
+    pub reason: String,
+}
+
+#[derive(Default)]
+pub struct TaperingQuery;
+
+#[Object]
+impl TaperingQuery {
+    /// One taper plan, if the caller may read its patient's taper (else
+    /// `NOT_FOUND`).
+    async fn taper_plan(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<TaperPlan> {
+        let caller = ctx.caller().await?;
+        let (record, access) = plan(&caller, id, Need::Read(ConsentCategory::Taper), READ).await?;
+        Ok(view(&caller, record, access).await?)
+    }
+}
+
+#[derive(Default)]
+pub struct TaperingMutation;
+
+#[Object]
+impl TaperingMutation {
+    /// A care-team clinician drafts a plan from a preset or custom rule;
+    /// returns it with any guideline warnings.
+    async fn create_taper_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTaperPlanInput,
+    ) -> async_graphql::Result<CreateTaperPlanPayload> {
+        let plan = create(&ctx.caller().await?, input).await?;
+        let warnings = plan.guideline_warnings();
+        Ok(CreateTaperPlanPayload { plan, warnings })
+    }
+
+    /// The patient agrees to a draft plan (shared decision).
+    async fn agree_to_taper_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: TaperPlanRef,
+    ) -> async_graphql::Result<TaperPlanPayload> {
+        Ok(agree(&ctx.caller().await?, input).await?.into())
+    }
+
+    /// A care-team clinician puts an agreed plan into effect (one active
+    /// plan per patient and medication; a revision replaces its original).
+    async fn activate_taper_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: TaperPlanRef,
+    ) -> async_graphql::Result<TaperPlanPayload> {
+        Ok(activate(&ctx.caller().await?, input).await?.into())
+    }
+
+    /// Hold the dose where it is (with a reason); later steps move by the
+    /// pause's length when it is resumed.
+    async fn pause_taper_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: PauseTaperPlanInput,
+    ) -> async_graphql::Result<TaperPlanPayload> {
+        Ok(pause(&ctx.caller().await?, input).await?.into())
+    }
+
+    /// Continue a paused plan from where it stopped.
+    async fn resume_taper_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: TaperPlanRef,
+    ) -> async_graphql::Result<TaperPlanPayload> {
+        Ok(resume(&ctx.caller().await?, input).await?.into())
+    }
+
+    /// A new version from today's dose with a new pace; the old version is
+    /// kept, marked superseded with the reason, until the new one is
+    /// agreed to and activated.
+    async fn revise_taper_plan(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviseTaperPlanInput,
+    ) -> async_graphql::Result<TaperPlanPayload> {
+        Ok(revise(&ctx.caller().await?, input).await?.into())
+    }
+}
+
+/// Loads a plan and checks the caller may act on its patient for `need`.
+/// Unknown plans and invisible patients are both `NOT_FOUND`.
+async fn plan(
+    caller: &Caller,
+    id: Uuid,
+    need: Need,
+    action: Action,
+) -> ApiResult<(PlanRecord, PatientAccess)> {
+    let record = plan_store::load(caller.db(), id).await?;
+    caller
+        .child(id, record, |r| r.plan.patient_id, need, action)
+        .await
+}
+
+/// The plan as the caller sees it today (completed if its last step has
+/// ended).
+async fn view(caller: &Caller, record: PlanRecord, access: PatientAccess) -> ApiResult<TaperPlan> {
+    let (record, today) = plan_store::as_of_today(caller.db(), record, &access.patient).await?;
+    Ok(TaperPlan::seen_by(record, access, today))
+}
+
+fn conflict_on(record: &PlanRecord, agreed: bool, action: lifecycle::Action) -> ApiResult<Status> {
+    lifecycle::transition(record.status(), agreed, action).map_err(ApiError::conflict)
+}
+
+fn reason(value: &str) -> ApiResult<String> {
+    validation::text("reason", value, validation::REASON_MAX)
+}
+
+/// One unit of `medication` (its smallest strength), or bad input on
+/// `field`.
+fn unit_of(medication: &entity::medications::Model, field: &'static str) -> ApiResult<f64> {
+    catalog_store::unit(medication)
+        .ok_or_else(|| ApiError::bad_input(field, "the medication has no strengths"))
+}
+
+async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<TaperPlan> {
+    caller.require(&[Role::Clinician], CREATE)?;
+    let access = caller
+        .patient(input.patient_id, Need::ClinicalWrite, CREATE)
         .await?;
-    let mut by_plan: HashMap<Uuid, Vec<Step>> = HashMap::new();
-    for row in &rows {
-        by_plan.entry(row.plan_id).or_default().push(to_step(row));
+    let medication = catalog_store::load(caller.db(), input.medication_id).await?;
+    if medication.kind == catalog_store::REVERSAL {
+        return Err(ApiError::bad_input(
+            "medicationId",
+            "naloxone is not tapered",
+        ));
     }
-    Ok(plans
-        .into_iter()
-        .map(|plan| {
-            let steps = by_plan.remove(&plan.id).unwrap_or_default();
-            PlanRecord { plan, steps }
-        })
-        .collect())
+    let unit = unit_of(&medication, "medicationId")?;
+    let today = plan_store::today_of(caller.db(), &access.patient).await?;
+    schedule::check_start(input.starts_on.0, today)?;
+    let rule = Rule::for_preset(input.preset, input.reduction_percent, input.step_days)?;
+    let follow_up = input
+        .follow_up_every_days
+        .unwrap_or(schedule::DEFAULT_FOLLOW_UP_DAYS);
+    let request = PlanRequest {
+        starting_daily_dose: input.starting_daily_dose,
+        target_daily_dose: input.target_daily_dose.unwrap_or(0.0),
+        starts_on: input.starts_on.0,
+        rule,
+        follow_up_every_days: schedule::positive(follow_up, "followUpEveryDays")?,
+        unit,
+        mme_factor: medication.mme_factor,
+    };
+    let generated = schedule::generate(&request)?;
+    let new = NewPlan {
+        organization_id: access.patient.organization_id,
+        patient_id: access.patient.id,
+        medication_id: medication.id,
+        preset: input.preset,
+        version: 1,
+        starting_daily_dose: request.starting_daily_dose,
+        target_daily_dose: request.target_daily_dose,
+        reduction_percent: input.reduction_percent.filter(|_| !rule.is_preset()),
+        step_days: input.step_days.filter(|_| !rule.is_preset()),
+        follow_up_every_days: request.follow_up_every_days as i32,
+        starts_on: request.starts_on,
+        supersedes_plan_id: None,
+    };
+    let record = plan_store::create(caller, new, generated).await?;
+    Ok(TaperPlan::seen_by(record, access, today))
 }
 
-pub async fn load(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Option<PlanRecord>> {
-    let Some(plan) = taper_plans::Entity::find_by_id(id).one(db).await? else {
+async fn agree(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
+    caller.require(&[Role::Patient], AGREE)?;
+    let (record, access) = plan(caller, input.plan_id, Need::ActAsPatient, AGREE).await?;
+    let agreed = record.plan.patient_agreed_at.is_some();
+    conflict_on(&record, agreed, lifecycle::Action::Agree)?;
+    let record = if agreed {
+        record
+    } else {
+        plan_store::agree(caller, record).await?
+    };
+    view(caller, record, access).await
+}
+
+async fn activate(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
+    caller.require(&[Role::Clinician], ACTIVATE)?;
+    let (record, access) = plan(caller, input.plan_id, Need::ClinicalWrite, ACTIVATE).await?;
+    let agreed = record.plan.patient_agreed_at.is_some();
+    conflict_on(&record, agreed, lifecycle::Action::Activate)?;
+    let now = Utc::now();
+    let patient = &access.patient;
+    let (record, events) = plan_store::activate(caller, record, now, async |txn| {
+        monitoring::check_naloxone(txn, patient, now).await
+    })
+    .await?;
+    caller.publish(events).await;
+    view(caller, record, access).await
+}
+
+async fn pause(caller: &Caller, input: PauseTaperPlanInput) -> ApiResult<TaperPlan> {
+    caller.require(&[Role::Clinician], PAUSE)?;
+    let why = reason(&input.reason)?;
+    let (record, access) = plan(caller, input.plan_id, Need::ClinicalWrite, PAUSE).await?;
+    conflict_on(&record, true, lifecycle::Action::Pause)?;
+    let today = plan_store::today_of(caller.db(), &access.patient).await?;
+    let record = plan_store::pause(caller, record, today, &why).await?;
+    view(caller, record, access).await
+}
+
+async fn resume(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
+    caller.require(&[Role::Clinician], RESUME)?;
+    let (record, access) = plan(caller, input.plan_id, Need::ClinicalWrite, RESUME).await?;
+    conflict_on(&record, true, lifecycle::Action::Resume)?;
+    let today = plan_store::today_of(caller.db(), &access.patient).await?;
+    let mut steps = record.steps.clone();
+    if let Some(paused_on) = record.plan.paused_on {
+        lifecycle::shift_for_pause(&mut steps, paused_on, today);
+    }
+    let now = Utc::now();
+    let patient = &access.patient;
+    let (record, events) = plan_store::resume(caller, record, steps, now, async |txn| {
+        monitoring::check_naloxone(txn, patient, now).await
+    })
+    .await?;
+    caller.publish(events).await;
+    view(caller, record, access).await
+}
+
+async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<TaperPlan> {
+    caller.require(&[Role::Clinician], REVISE)?;
+    let why = reason(&input.reason)?;
+    let (old, access) = plan(caller, input.plan_id, Need::ClinicalWrite, REVISE).await?;
+    let status = old.status();
+    conflict_on(&old, true, lifecycle::Action::Revise)?;
+    if old.plan.superseded_by_plan_id.is_some() {
+        return Err(ApiError::conflict(
+            "this version was already revised: revise the newest one",
+        ));
+    }
+    let medication = catalog_store::load(caller.db(), old.plan.medication_id).await?;
+    let unit = unit_of(&medication, "planId")?;
+    let today = plan_store::today_of(caller.db(), &access.patient).await?;
+    let p = &old.plan;
+    let (starting, starts_on) = lifecycle::revision_start(
+        status,
+        &old.steps,
+        p.paused_on,
+        p.starting_daily_dose,
+        p.starts_on,
+        today,
+    );
+    if starting <= p.target_daily_dose {
+        return Err(ApiError::conflict(
+            "the plan has already reached its target",
+        ));
+    }
+    let request = PlanRequest {
+        starting_daily_dose: starting,
+        target_daily_dose: p.target_daily_dose,
+        starts_on,
+        rule: Rule::Custom {
+            reduction_percent: input.reduction_percent,
+            step_days: schedule::positive(input.step_days, "stepDays")?,
+        },
+        follow_up_every_days: p.follow_up_every_days.max(1) as u32,
+        unit,
+        mme_factor: medication.mme_factor,
+    };
+    let generated = schedule::generate(&request)?;
+    let new = NewPlan {
+        organization_id: p.organization_id,
+        patient_id: p.patient_id,
+        medication_id: p.medication_id,
+        preset: TaperPreset::Custom,
+        version: p.version + 1,
+        starting_daily_dose: starting,
+        target_daily_dose: p.target_daily_dose,
+        reduction_percent: Some(input.reduction_percent),
+        step_days: Some(input.step_days),
+        follow_up_every_days: p.follow_up_every_days,
+        starts_on,
+        supersedes_plan_id: Some(p.id),
+    };
+    let record = plan_store::revise(caller, old, new, generated, &why).await?;
+    Ok(TaperPlan::seen_by(record, access, today))
+}
+
+/// `Patient.currentTaperPlan`: the plan in effect, as of the patient's
+/// today.
+pub async fn current_plan(ctx: &Context<'_>, patient: &Patient) -> ApiResult<Option<TaperPlan>> {
+    let db = ctx.db()?;
+    let Some(record) = plan_store::current_for_patient(db, patient.model.id).await? else {
         return Ok(None);
     };
-    Ok(with_steps(db, vec![plan]).await?.pop())
+    let (record, today) = plan_store::as_of_today(db, record, &patient.model).await?;
+    Ok(Some(TaperPlan {
+        record,
+        patient: patient.model.clone(),
+        relationship: patient.relationship.clone(),
+        today,
+    }))
 }
 
-/// A patient's plans, newest version first.
-pub async fn for_patient(db: &impl ConnectionTrait, patient: Uuid) -> ApiResult<Vec<PlanRecord>> {
-    let plans = taper_plans::Entity::find()
-        .filter(taper_plans::Column::PatientId.eq(patient))
-        .order_by_desc(taper_plans::Column::CreatedAt)
-        .all(db)
-        .await?;
-    with_steps(db, plans).await
-}
-
-/// The plan in effect: active or paused (the newest when several
-/// medications are tapered at once).
-pub async fn current_for_patient(
-    db: &impl ConnectionTrait,
-    patient: Uuid,
-) -> ApiResult<Option<PlanRecord>> {
-    let plan = taper_plans::Entity::find()
-        .filter(taper_plans::Column::PatientId.eq(patient))
-        .filter(
-            taper_plans::Column::Status.is_in([Status::Active.as_str(), Status::Paused.as_str()]),
-        )
-        .order_by_desc(taper_plans::Column::CreatedAt)
-        .one(db)
-        .await?;
-    match plan {
-        Some(plan) => Ok(with_steps(db, vec![plan]).await?.pop()),
-        None => Ok(None),
-    }
-}
-
-/// Writes a plan's steps (replacing any it had).
-pub async fn save_steps(db: &impl ConnectionTrait, plan: Uuid, steps: &[Step]) -> ApiResult<()> {
-    taper_steps::Entity::delete_many()
-        .filter(taper_steps::Column::PlanId.eq(plan))
-        .exec(db)
-        .await?;
-    let rows: Vec<_> = steps
-        .iter()
-        .map(|s| taper_steps::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            plan_id: Set(plan),
-            step_index: Set(s.index as i32),
-            starts_on: Set(s.starts_on),
-            ends_on: Set(s.ends_on),
-            daily_dose: Set(s.daily_dose),
-            daily_mme: Set(s.daily_mme),
+/// `Patient.taperPlans`: every version, newest first.
+pub async fn all_plans(ctx: &Context<'_>, patient: &Patient) -> ApiResult<Vec<TaperPlan>> {
+    let (records, today) = plan_store::for_patient_as_of_today(ctx.db()?, &patient.model).await?;
+    Ok(records
+        .into_iter()
+        .map(|record| TaperPlan {
+            record,
+            patient: patient.model.clone(),
+            relationship: patient.relationship.clone(),
+            today,
         })
-        .collect();
-    for chunk in rows.chunks(500) {
-        taper_steps::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Records a lifecycle event.
-pub async fn record_event(
-    db: &impl ConnectionTrait,
-    plan: Uuid,
-    kind: &str,
-    actor: Option<Uuid>,
-    reason: Option<&str>,
-    at: DateTime<Utc>,
-) -> ApiResult<()> {
-    taper_plan_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        plan_id: Set(plan),
-        kind: Set(kind.to_owned()),
-        actor_user_id: Set(actor),
-        reason: Set(reason.map(str::to_owned)),
-        at: Set(at),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
-
-/// Sets a plan's status (and anything else in `change`) and records why.
-pub async fn update(
-    db: &impl ConnectionTrait,
-    plan: taper_plans::Model,
-    change: impl FnOnce(&mut taper_plans::ActiveModel),
-) -> ApiResult<taper_plans::Model> {
-    let mut active = plan.into_active_model();
-    change(&mut active);
-    active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(|err| match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::conflict("the patient already has an active plan for this medication")
-        }
-        _ => ApiError::from(err),
-    })
-}
-
-/// Marks an active plan whose last step has ended as completed.
-pub async fn complete_if_finished(
-    db: &impl ConnectionTrait,
-    record: &mut PlanRecord,
-    today: NaiveDate,
-) -> ApiResult<()> {
-    if record.status() == Status::Active && lifecycle::is_finished(&record.steps, today) {
-        let now = Utc::now();
-        // Conditional: two readers racing complete it once.
-        let done = taper_plans::Entity::update_many()
-            .col_expr(
-                taper_plans::Column::Status,
-                sea_orm::sea_query::Expr::value(Status::Completed.as_str()),
-            )
-            .col_expr(
-                taper_plans::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(taper_plans::Column::Id.eq(record.plan.id))
-            .filter(taper_plans::Column::Status.eq(Status::Active.as_str()))
-            .exec(db)
-            .await?;
-        if done.rows_affected == 1 {
-            record_event(
-                db,
-                record.plan.id,
-                "COMPLETED",
-                None,
-                Some("last step ended"),
-                now,
-            )
-            .await?;
-        }
-        record.plan.status = Status::Completed.as_str().to_owned();
-    }
-    Ok(())
+        .collect())
 }

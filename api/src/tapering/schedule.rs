@@ -20,6 +20,22 @@
 
 use chrono::{Duration, NaiveDate};
 
+use crate::error::InputError;
+
+// How a plan is made: a CDC preset or a custom pace (the GraphQL enum and
+// its stored form).
+crate::stored::stored_enum!(
+    TaperPreset {
+        /// About 10% of the starting dose per 4 weeks (a year or more on opioids).
+        CdcLongTerm => "CDC_LONG_TERM",
+        /// 10% of the starting dose per week to about 30%, then 10% of what
+        /// remains per week (weeks to months on opioids).
+        CdcShortTerm => "CDC_SHORT_TERM",
+        /// `reductionPercent` of the current dose every `stepDays`.
+        Custom => "CUSTOM",
+    }
+);
+
 /// How a plan reduces the dose.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rule {
@@ -35,6 +51,65 @@ impl Rule {
     pub fn is_preset(&self) -> bool {
         !matches!(self, Rule::Custom { .. })
     }
+
+    /// The rule a preset names; CUSTOM needs its percentage and its step
+    /// length (at least one day).
+    pub fn for_preset(
+        preset: TaperPreset,
+        reduction_percent: Option<f64>,
+        step_days: Option<i32>,
+    ) -> Result<Self, InputError> {
+        Ok(match preset {
+            TaperPreset::CdcLongTerm => Rule::CdcLongTerm,
+            TaperPreset::CdcShortTerm => Rule::CdcShortTerm,
+            TaperPreset::Custom => Rule::Custom {
+                reduction_percent: reduction_percent.ok_or_else(|| {
+                    err(
+                        "reductionPercent",
+                        "reductionPercent is required for CUSTOM",
+                    )
+                })?,
+                step_days: positive(
+                    step_days.ok_or_else(|| err("stepDays", "stepDays is required for CUSTOM"))?,
+                    "stepDays",
+                )?,
+            },
+        })
+    }
+}
+
+/// A count typed by a person (days) that must be at least 1.
+pub fn positive(value: i32, field: &'static str) -> Result<u32, InputError> {
+    u32::try_from(value)
+        .ok()
+        .filter(|v| *v >= 1)
+        .ok_or_else(|| err(field, format!("{field} must be at least 1")))
+}
+
+/// How far back a plan may start (one written up after the visit).
+pub const MAX_DAYS_BACK: i64 = 7;
+/// How far ahead a plan may start.
+pub const MAX_DAYS_AHEAD: i64 = 365;
+/// Follow-up cadence when none is given.
+pub const DEFAULT_FOLLOW_UP_DAYS: i32 = 28;
+
+/// The earliest day a plan written `today` may start.
+pub fn earliest_start(today: NaiveDate) -> NaiveDate {
+    today - Duration::days(MAX_DAYS_BACK)
+}
+
+/// A new plan starts at most a week back and a year ahead.
+pub fn check_start(starts_on: NaiveDate, today: NaiveDate) -> Result<(), InputError> {
+    if starts_on < earliest_start(today) {
+        return Err(err(
+            "startsOn",
+            "startsOn may be at most 7 days in the past",
+        ));
+    }
+    if starts_on > today + Duration::days(MAX_DAYS_AHEAD) {
+        return Err(err("startsOn", "startsOn may be at most a year ahead"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,16 +149,12 @@ pub enum WarningCode {
     FollowUpGap,
 }
 
-impl WarningCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FasterThanGuideline => "FASTER_THAN_GUIDELINE",
-            Self::LargeSingleCut => "LARGE_SINGLE_CUT",
-            Self::AbruptStop => "ABRUPT_STOP",
-            Self::FollowUpGap => "FOLLOW_UP_GAP",
-        }
-    }
-}
+crate::stored::stored_enum!(impl WarningCode {
+    FasterThanGuideline => "FASTER_THAN_GUIDELINE",
+    LargeSingleCut => "LARGE_SINGLE_CUT",
+    AbruptStop => "ABRUPT_STOP",
+    FollowUpGap => "FOLLOW_UP_GAP",
+});
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Warning {
@@ -97,18 +168,8 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-/// Why a request cannot become a plan; names the input field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn err(field: &'static str, message: impl Into<String>) -> PlanError {
-    PlanError {
-        field,
-        message: message.into(),
-    }
+fn err(field: &'static str, message: impl Into<String>) -> InputError {
+    InputError::new(field, message)
 }
 
 /// Guards against floating-point dust in unit arithmetic.
@@ -120,7 +181,7 @@ pub const CDC_LONG_TERM_DAYS: u32 = 28;
 pub const CDC_SHORT_TERM_DAYS: u32 = 7;
 
 /// Builds the plan's steps and the guideline warnings about them.
-pub fn generate(request: &PlanRequest) -> Result<Plan, PlanError> {
+pub fn generate(request: &PlanRequest) -> Result<Plan, InputError> {
     validate(request)?;
     let unit = request.unit;
     let start = request.starting_daily_dose;
@@ -208,7 +269,7 @@ fn step(index: usize, starts_on: NaiveDate, days: i64, dose: f64, factor: Option
     }
 }
 
-fn validate(request: &PlanRequest) -> Result<(), PlanError> {
+fn validate(request: &PlanRequest) -> Result<(), InputError> {
     let start = request.starting_daily_dose;
     if !start.is_finite() || start <= 0.0 || start > 100_000.0 {
         return Err(err(
@@ -458,6 +519,56 @@ mod tests {
         assert_eq!(&d[8..], &[20.0, 10.0, 0.0]);
         assert_eq!(plan.steps[7].days(), 48);
         assert!(plan.warnings.is_empty());
+    }
+
+    #[test]
+    fn presets_name_their_rule_and_custom_needs_its_pace() {
+        assert_eq!(
+            Rule::for_preset(TaperPreset::CdcLongTerm, Some(50.0), None),
+            Ok(Rule::CdcLongTerm)
+        );
+        assert_eq!(
+            Rule::for_preset(TaperPreset::Custom, Some(10.0), Some(14)),
+            Ok(Rule::Custom {
+                reduction_percent: 10.0,
+                step_days: 14
+            })
+        );
+        let field = |r: Result<Rule, InputError>| r.unwrap_err().field;
+        assert_eq!(
+            field(Rule::for_preset(TaperPreset::Custom, None, Some(14))),
+            "reductionPercent"
+        );
+        assert_eq!(
+            field(Rule::for_preset(TaperPreset::Custom, Some(10.0), None)),
+            "stepDays"
+        );
+        assert_eq!(
+            field(Rule::for_preset(TaperPreset::Custom, Some(10.0), Some(0))),
+            "stepDays"
+        );
+        for preset in [
+            TaperPreset::CdcLongTerm,
+            TaperPreset::CdcShortTerm,
+            TaperPreset::Custom,
+        ] {
+            assert_eq!(TaperPreset::parse(preset.as_str()), Some(preset));
+        }
+    }
+
+    #[test]
+    fn a_plan_starts_at_most_a_week_back_and_a_year_ahead() {
+        let today = date("2026-03-10");
+        assert!(check_start(date("2026-03-03"), today).is_ok());
+        assert!(check_start(date("2027-03-10"), today).is_ok());
+        assert_eq!(
+            check_start(date("2026-03-02"), today).unwrap_err().field,
+            "startsOn"
+        );
+        assert_eq!(
+            check_start(date("2027-03-11"), today).unwrap_err().field,
+            "startsOn"
+        );
     }
 
     #[test]
