@@ -325,38 +325,50 @@ pub async fn report(
     )
     .exec_without_returning(&txn)
     .await?;
-    let mut live = Vec::new();
-    if inserted == 1 {
-        let rows: Vec<notifications::Model> = membership_store::facilitators(&txn, group.id)
-            .await?
-            .into_iter()
-            .map(|user| notifications::Model {
-                id: Uuid::now_v7(),
-                user_id: user,
-                kind: POST_REPORTED.to_owned(),
-                title: format!("A post in {} was reported", group.name),
-                body: "A member asked the facilitators to review a post.".to_owned(),
-                alert_id: None,
-                patient_id: None,
-                created_at: now,
-                read_at: None,
-            })
-            .collect();
-        if !rows.is_empty() {
-            notifications::Entity::insert_many(
-                rows.iter()
-                    .cloned()
-                    .map(notifications::ActiveModel::from)
-                    .collect::<Vec<_>>(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-        }
-        live = rows.into_iter().map(LiveEvent::Notification).collect();
+    let live = if inserted == 1 {
+        let live = notify_facilitators(&txn, group, now).await?;
         caller.record(done);
-    }
+        live
+    } else {
+        Vec::new()
+    };
     caller.commit(txn).await?;
     Ok(live)
+}
+
+/// Tells the group's facilitators a post was reported (naming neither the
+/// reporter nor the author); the notifications to deliver once committed.
+async fn notify_facilitators(
+    db: &impl ConnectionTrait,
+    group: &support_groups::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<LiveEvent>> {
+    let rows: Vec<notifications::Model> = membership_store::facilitators(db, group.id)
+        .await?
+        .into_iter()
+        .map(|user| notifications::Model {
+            id: Uuid::now_v7(),
+            user_id: user,
+            kind: POST_REPORTED.to_owned(),
+            title: format!("A post in {} was reported", group.name),
+            body: "A member asked the facilitators to review a post.".to_owned(),
+            alert_id: None,
+            patient_id: None,
+            created_at: now,
+            read_at: None,
+        })
+        .collect();
+    if !rows.is_empty() {
+        notifications::Entity::insert_many(
+            rows.iter()
+                .cloned()
+                .map(notifications::ActiveModel::from)
+                .collect::<Vec<_>>(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(rows.into_iter().map(LiveEvent::Notification).collect())
 }
 
 /// The caller's reaction of `kind` to a post: added (again: no change) or

@@ -26,7 +26,7 @@ use entity::{group_posts, support_groups, users};
 use super::{
     groups::SupportGroup,
     membership_rules::not_archived,
-    membership_store::people_in_group,
+    membership_store::{Shown, people_in_group},
     post_store::{self, Counts, Created},
     rules::{MAX_POST_CHARS, MAX_REPLIES, ReactionCount, ReactionKind},
 };
@@ -203,12 +203,7 @@ async fn hydrate(
     let me = caller.user_id();
     let facilitating = group.standing.is_facilitator();
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
-    let Counts {
-        replies: reply_counts,
-        mut reactions,
-        mut mine,
-        reports: report_counts,
-    } = match freshness {
+    let counts = match freshness {
         Freshness::Stored => post_store::counts(caller.db(), &ids, me, facilitating).await?,
         // Nobody has replied to, reacted to or reported it yet.
         Freshness::JustWritten => Counts::default(),
@@ -231,32 +226,62 @@ async fn hydrate(
     if reveal {
         record_reveals(caller, &revealed).await?;
     }
-    Ok(rows
-        .into_iter()
-        .map(|model| {
-            let own = model.author_user_id == me;
-            let author_visible = !model.anonymous || own || reveal;
-            let shown = people.get(&model.author_user_id);
-            let author_name = if model.anonymous && !own {
-                ANONYMOUS.to_owned()
-            } else {
-                shown.map(|s| s.name.clone()).unwrap_or_default()
-            };
-            let author = shown.filter(|_| author_visible).map(|s| s.user.clone());
-            GroupPost {
-                viewer: me,
-                facilitating,
-                author_name,
-                author,
-                reply_count: reply_counts.get(&model.id).copied().unwrap_or(0) as i32,
-                reactions: reactions.remove(&model.id).unwrap_or_default(),
-                my_reactions: mine.remove(&model.id).unwrap_or_default(),
-                report_count: report_counts.get(&model.id).copied().unwrap_or(0) as i32,
-                replies: None,
-                model,
-            }
-        })
-        .collect())
+    let viewer = Viewer {
+        me,
+        facilitating,
+        reveal,
+    };
+    Ok(viewer.shown(rows, &people, counts))
+}
+
+/// Who is looking at a set of posts.
+struct Viewer {
+    me: Uuid,
+    facilitating: bool,
+    /// They may see (and the trail says they saw) who wrote anonymous ones.
+    reveal: bool,
+}
+
+impl Viewer {
+    /// The posts as this viewer sees them.
+    fn shown(
+        &self,
+        rows: Vec<group_posts::Model>,
+        people: &HashMap<Uuid, Shown>,
+        counts: Counts,
+    ) -> Vec<GroupPost> {
+        let Counts {
+            replies,
+            mut reactions,
+            mut mine,
+            reports,
+        } = counts;
+        rows.into_iter()
+            .map(|model| {
+                let own = model.author_user_id == self.me;
+                let author_visible = !model.anonymous || own || self.reveal;
+                let shown = people.get(&model.author_user_id);
+                let author_name = if model.anonymous && !own {
+                    ANONYMOUS.to_owned()
+                } else {
+                    shown.map(|s| s.name.clone()).unwrap_or_default()
+                };
+                let author = shown.filter(|_| author_visible).map(|s| s.user.clone());
+                GroupPost {
+                    viewer: self.me,
+                    facilitating: self.facilitating,
+                    author_name,
+                    author,
+                    reply_count: replies.get(&model.id).copied().unwrap_or(0) as i32,
+                    reactions: reactions.remove(&model.id).unwrap_or_default(),
+                    my_reactions: mine.remove(&model.id).unwrap_or_default(),
+                    report_count: reports.get(&model.id).copied().unwrap_or(0) as i32,
+                    replies: None,
+                    model,
+                }
+            })
+            .collect()
+    }
 }
 
 /// A facilitator seeing who wrote others' anonymous posts: on the trail,

@@ -319,4 +319,57 @@ mod tests {
             assert_eq!(attendance_streak(records), streak, "{records:?}");
         }
     }
+
+    #[test]
+    fn a_history_counts_meetings_since_joining_and_earlier_recorded_ones() {
+        let meeting = |day: &str| HeldMeeting {
+            id: Uuid::now_v7(),
+            starts_at: utc(&format!("2026-12-{day}T18:00:00Z")),
+            ends_at: utc(&format!("2026-12-{day}T19:00:00Z")),
+            topic: None,
+        };
+        let (late, mid, early) = (meeting("15"), meeting("08"), meeting("01"));
+        let joined = utc("2026-12-05T00:00:00Z");
+        let recorded = HashMap::from([(late.id, Attended), (early.id, Attended)]);
+        let seen = history(joined, &[&late, &mid, &early], &recorded);
+        let ids: Vec<Uuid> = seen.records.iter().map(|r| r.meeting_id).collect();
+        // The early meeting counts (they were recorded there); the one
+        // since joining without a record is shown, and skipped by the streak.
+        assert_eq!(ids, [late.id, mid.id, early.id]);
+        assert_eq!(seen.records[1].status, None);
+        assert_eq!((seen.streak, seen.attended()), (2, 2));
+        // A meeting before they joined, without a record, is not theirs.
+        let unrecorded = history(joined, &[&early], &HashMap::new());
+        assert!(unrecorded.records.is_empty());
+    }
+
+    #[test]
+    fn a_meeting_list_spans_at_most_a_year() {
+        let now = utc("2026-12-01T12:00:00Z");
+        assert_eq!(
+            meeting_range(None, None, now),
+            Ok((
+                utc("2026-12-01T00:00:00Z"),
+                utc("2026-12-01T00:00:00Z") + Duration::days(90)
+            ))
+        );
+        let field = |r: Result<_, InputError>| r.map(|_| ()).map_err(|e| e.field);
+        assert_eq!(field(meeting_range(Some(now), Some(now), now)), Err("to"));
+        let far = now + Duration::days(367);
+        assert_eq!(field(meeting_range(Some(now), Some(far), now)), Err("to"));
+        let year = now + Duration::days(366);
+        assert_eq!(field(meeting_range(Some(now), Some(year), now)), Ok(()));
+    }
+
+    #[test]
+    fn full_progress_achieves_a_goal_unless_told_otherwise() {
+        use GoalStatus::*;
+        assert_eq!(goal_progress(100, None, Active), Ok(Achieved));
+        assert_eq!(goal_progress(40, None, Active), Ok(Active));
+        assert_eq!(goal_progress(100, Some(Abandoned), Active), Ok(Abandoned));
+        assert_eq!(
+            goal_progress(101, None, Active).map_err(|e| e.field),
+            Err("progressPercent")
+        );
+    }
 }
