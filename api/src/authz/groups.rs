@@ -24,14 +24,18 @@ use uuid::Uuid;
 use entity::{group_members, support_groups};
 
 use crate::{
-    audit::{self, AuditEvent, Kind},
+    audit::Kind,
     auth::{Principal, Role},
-    error::{ApiError, ApiResult},
+    error::ApiResult,
+    groups::membership_rules::{JoinPolicy, SupportGroupKind, is_family, is_invite_only},
 };
 
 /// Groups as the audit trail and `NOT_FOUND` messages name them.
 pub const GROUP: Kind = Kind::new("SupportGroup", "support group");
 
+// The stored roles and statuses of `group_members` (the same text as
+// `groups::membership_rules::{GroupRole, MembershipStatus}`), for the
+// queries and checks that compare them.
 pub const FACILITATOR: &str = "FACILITATOR";
 pub const MEMBER: &str = "MEMBER";
 pub const PENDING: &str = "PENDING";
@@ -110,14 +114,14 @@ impl Standing {
 pub fn discoverable(principal: &Principal, group: &support_groups::Model) -> bool {
     if group.organization_id != principal.organization_id
         || group.archived_at.is_some()
-        || group.join_policy == "INVITE_ONLY"
+        || is_invite_only(&group.join_policy)
     {
         return false;
     }
     principal.has_role(Role::Patient)
         || principal.has_role(Role::Clinician)
         || principal.has_role(Role::Facilitator)
-        || (principal.has_role(Role::Supporter) && group.kind == "FAMILY")
+        || (principal.has_role(Role::Supporter) && is_family(&group.kind))
 }
 
 /// How `principal` stands to `group`, from their own membership row.
@@ -155,75 +159,6 @@ pub async fn memberships_of(
         .collect())
 }
 
-/// Loads the group and checks `need`, writing the audit event either way.
-/// Invisible (or unknown, or another organization's) groups are
-/// `NOT_FOUND`; a visible group whose `need` the caller lacks is `FORBIDDEN`.
-pub async fn authorize_group(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    request_id: &str,
-    group_id: Uuid,
-    need: GroupNeed,
-    action: &'static str,
-) -> ApiResult<(support_groups::Model, Standing)> {
-    authorize_in_group(
-        db,
-        principal,
-        request_id,
-        group_id,
-        GroupNeed::See,
-        need,
-        action,
-    )
-    .await
-}
-
-/// As `authorize_group`, for a record inside a group (a post, a meeting)
-/// that only callers with `visible` may know exists: without it the answer
-/// is `NOT_FOUND` (no existence oracle); with it but without `need`,
-/// `FORBIDDEN`.
-pub async fn authorize_in_group(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    request_id: &str,
-    group_id: Uuid,
-    visible: GroupNeed,
-    need: GroupNeed,
-    action: &'static str,
-) -> ApiResult<(support_groups::Model, Standing)> {
-    let group = support_groups::Entity::find_by_id(group_id)
-        .one(db)
-        .await?
-        .filter(|g| g.organization_id == principal.organization_id);
-    let audit_event = |allowed| {
-        AuditEvent::by(
-            principal,
-            action,
-            "SupportGroup",
-            Some(group_id),
-            None,
-            allowed,
-        )
-    };
-    let Some(group) = group else {
-        audit::record(db, request_id, audit_event(false)).await?;
-        return Err(ApiError::NotFound("support group"));
-    };
-    let membership = memberships_of(db, principal.user_id, &[group.id])
-        .await?
-        .remove(&group.id);
-    let standing = standing(principal, &group, membership);
-    let allowed = standing.allows(need);
-    audit::record(db, request_id, audit_event(allowed)).await?;
-    if allowed {
-        Ok((group, standing))
-    } else if standing.allows(visible) {
-        Err(ApiError::Forbidden)
-    } else {
-        Err(ApiError::NotFound("support group"))
-    }
-}
-
 /// The SQL condition on `support_groups` for the groups the caller may see.
 pub fn visible_groups(principal: &Principal) -> Condition {
     let in_org = support_groups::Column::OrganizationId.eq(principal.organization_id);
@@ -241,14 +176,14 @@ pub fn visible_groups(principal: &Principal) -> Condition {
     let mut any = Condition::any().add(mine);
     let open = Condition::all()
         .add(support_groups::Column::ArchivedAt.is_null())
-        .add(support_groups::Column::JoinPolicy.ne("INVITE_ONLY"));
+        .add(support_groups::Column::JoinPolicy.ne(JoinPolicy::InviteOnly.as_str()));
     if principal.has_role(Role::Patient)
         || principal.has_role(Role::Clinician)
         || principal.has_role(Role::Facilitator)
     {
         any = any.add(open);
     } else if principal.has_role(Role::Supporter) {
-        any = any.add(open.add(support_groups::Column::Kind.eq("FAMILY")));
+        any = any.add(open.add(support_groups::Column::Kind.eq(SupportGroupKind::Family.as_str())));
     }
     Condition::all().add(in_org).add(any)
 }
@@ -275,6 +210,17 @@ mod tests {
             created_at: now,
             updated_at: now,
         })
+    }
+
+    #[test]
+    fn the_constants_are_the_stored_enums() {
+        use crate::groups::membership_rules::{GroupRole, MembershipStatus};
+        assert_eq!(GroupRole::Facilitator.as_str(), FACILITATOR);
+        assert_eq!(GroupRole::Member.as_str(), MEMBER);
+        assert_eq!(MembershipStatus::Pending.as_str(), PENDING);
+        assert_eq!(MembershipStatus::Active.as_str(), ACTIVE);
+        assert_eq!(MembershipStatus::Left.as_str(), LEFT);
+        assert_eq!(MembershipStatus::Removed.as_str(), REMOVED);
     }
 
     #[test]

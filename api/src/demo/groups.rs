@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 use entity::{group_meetings, group_members, group_posts, recovery_goals, support_groups};
 
-use crate::groups::rules::weekly_occurrences;
+use crate::groups::{
+    membership_rules::{JoinPolicy, MeetingFormat, SupportGroupKind},
+    rules::{GoalStatus, weekly_occurrences},
+};
 use crate::{
     authz::groups::{ACTIVE, FACILITATOR, MEMBER, PENDING},
     error::ApiResult,
@@ -28,41 +31,42 @@ pub struct DemoCast {
 
 pub async fn seed(db: &impl ConnectionTrait, cast: &DemoCast) -> ApiResult<()> {
     let now = Utc::now();
-    let group = |name: &str, kind: &str, format: &str, description: &str| support_groups::Model {
-        id: Uuid::now_v7(),
-        organization_id: cast.organization_id,
-        name: name.to_owned(),
-        kind: kind.to_owned(),
-        description: description.to_owned(),
-        format: format.to_owned(),
-        location: Some("Riverside Clinic, room 2 (ground floor)".to_owned()),
-        meeting_url: Some("https://meet.example.org/riverside-tuesday".to_owned()),
-        capacity: Some(12),
-        join_policy: "OPEN".to_owned(),
-        ground_rules: Some(
-            "What is shared here stays here. Speak from your own experience. \
+    let group = |name: &str, kind: SupportGroupKind, format: MeetingFormat, description: &str| {
+        support_groups::Model {
+            id: Uuid::now_v7(),
+            organization_id: cast.organization_id,
+            name: name.to_owned(),
+            kind: kind.as_str().to_owned(),
+            description: description.to_owned(),
+            format: format.as_str().to_owned(),
+            location: Some("Riverside Clinic, room 2 (ground floor)".to_owned()),
+            meeting_url: Some("https://meet.example.org/riverside-tuesday".to_owned()),
+            capacity: Some(12),
+            join_policy: JoinPolicy::Open.as_str().to_owned(),
+            ground_rules: Some(
+                "What is shared here stays here. Speak from your own experience. \
              No advice about doses: that is for your care team."
-                .to_owned(),
-        ),
-        archived_at: None,
-        created_by_user_id: cast.facilitator,
-        created_at: now,
-        updated_at: now,
+                    .to_owned(),
+            ),
+            archived_at: None,
+            created_by_user_id: cast.facilitator,
+            created_at: now,
+            updated_at: now,
+        }
     };
     let cohort = group(
         "Tuesday tapering circle",
-        "TAPERING_COHORT",
-        "HYBRID",
+        SupportGroupKind::TaperingCohort,
+        MeetingFormat::Hybrid,
         "People tapering at the same time, meeting weekly to share what helps.",
     );
     let family = support_groups::Model {
-        join_policy: "APPROVAL".to_owned(),
-        format: "VIRTUAL".to_owned(),
+        join_policy: JoinPolicy::Approval.as_str().to_owned(),
         location: None,
         ..group(
             "Families in recovery",
-            "FAMILY",
-            "VIRTUAL",
+            SupportGroupKind::Family,
+            MeetingFormat::Virtual,
             "For the people who love someone through a taper.",
         )
     };
@@ -196,7 +200,7 @@ pub async fn seed(db: &impl ConnectionTrait, cast: &DemoCast) -> ApiResult<()> {
             description: Some("Movement helps the restless evenings.".to_owned()),
             target_on: Some(today + Duration::days(30)),
             progress_percent: 40,
-            status: "ACTIVE".to_owned(),
+            status: GoalStatus::Active.as_str().to_owned(),
             shared_group_id: Some(cohort.id),
             created_at: now,
             updated_at: now,

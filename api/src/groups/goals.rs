@@ -8,38 +8,34 @@ use async_graphql::{
     Context, InputObject, MaybeUndefined, Object, SimpleObject, connection::Connection,
 };
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::OnConflict,
-};
 use uuid::Uuid;
 
-use entity::{goal_reactions, recovery_goals};
+use entity::recovery_goals;
 
 use super::{
-    membership::SupportGroup,
-    posts::{ReactionCount, ReactionKind, people_in_group, reaction_summary},
-    stored_enum,
+    goal_store::{self, Owner},
+    groups::SupportGroup,
+    membership_store::people_in_group,
+    rules::{self, GoalStatus, MAX_GOAL_DESCRIPTION, MAX_GOAL_TITLE, ReactionCount, ReactionKind},
 };
 use crate::{
-    audit::{self, AuditEvent},
-    auth::{Principal, Role},
-    authz::{
-        self,
-        groups::{GroupNeed, authorize_group, authorize_in_group},
-    },
-    caller::ContextExt,
+    audit::{Action, Kind},
+    auth::Role,
+    authz::groups::{GROUP, GroupNeed},
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     graphql::{pagination, scalars::Date},
-    validation,
-    validation::optional_text,
+    validation::{self, optional_text},
 };
 
-stored_enum!(GoalStatus {
-    Active => "ACTIVE",
-    Achieved => "ACHIEVED",
-    Abandoned => "ABANDONED",
-});
+/// Goals as the audit trail and `NOT_FOUND` messages name them.
+pub const GOAL: Kind = Kind::new("Goal", "goal");
+
+pub const CREATE: Action = GOAL.action("goal.create");
+/// Sharing into a group is decided on the group.
+pub const SHARE: Action = GROUP.action("group.goal.share");
+pub const REACT: Action = GOAL.action("group.goal.react");
+pub const GOALS_READ: Action = GROUP.action("group.goals.read");
 
 /// A recovery goal, as one viewer may see it.
 pub struct Goal {
@@ -153,7 +149,9 @@ impl GoalsQuery {
         after: Option<String>,
         updated_since: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Connection<String, Goal>> {
-        Ok(my_goals(ctx, first, after, updated_since).await?)
+        let caller = ctx.caller().await?;
+        let owner = Owner::User(caller.user_id(), updated_since);
+        Ok(page(&caller, owner, None, first, after).await?)
     }
 }
 
@@ -169,7 +167,7 @@ impl GoalsMutation {
         input: CreateGoalInput,
     ) -> async_graphql::Result<GoalPayload> {
         Ok(GoalPayload {
-            goal: create(ctx, input).await?,
+            goal: create(&ctx.caller().await?, input).await?,
         })
     }
 
@@ -180,7 +178,7 @@ impl GoalsMutation {
         input: UpdateGoalProgressInput,
     ) -> async_graphql::Result<GoalPayload> {
         Ok(GoalPayload {
-            goal: update_progress(ctx, input).await?,
+            goal: update_progress(&ctx.caller().await?, input).await?,
         })
     }
 
@@ -191,7 +189,7 @@ impl GoalsMutation {
         input: ShareGoalInput,
     ) -> async_graphql::Result<GoalPayload> {
         Ok(GoalPayload {
-            goal: share(ctx, input).await?,
+            goal: share(&ctx.caller().await?, input).await?,
         })
     }
 
@@ -202,7 +200,7 @@ impl GoalsMutation {
         input: GoalReactionInput,
     ) -> async_graphql::Result<GoalPayload> {
         Ok(GoalPayload {
-            goal: react(ctx, input, true).await?,
+            goal: react(&ctx.caller().await?, input, true).await?,
         })
     }
 
@@ -213,52 +211,34 @@ impl GoalsMutation {
         input: GoalReactionInput,
     ) -> async_graphql::Result<GoalPayload> {
         Ok(GoalPayload {
-            goal: react(ctx, input, false).await?,
+            goal: react(&ctx.caller().await?, input, false).await?,
         })
     }
 }
 
-/// Goals with reactions and the owner's name in the group, in a constant
-/// number of queries.
+/// Goals with reactions and the owner's name in the group (`group`), else
+/// the caller's own name, in a constant number of queries.
 async fn hydrate(
-    db: &DatabaseConnection,
-    principal: &Principal,
+    caller: &Caller,
     group: Option<Uuid>,
     rows: Vec<recovery_goals::Model>,
 ) -> ApiResult<Vec<Goal>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let me = principal.user_id;
+    let (db, me) = (caller.db(), caller.user_id());
     let ids: Vec<Uuid> = rows.iter().map(|g| g.id).collect();
-    let (mut reactions, mut mine) = reaction_summary::<goal_reactions::Entity>(
-        db,
-        goal_reactions::Column::GoalId,
-        goal_reactions::Column::Kind,
-        goal_reactions::Column::UserId,
-        &ids,
-        me,
-    )
-    .await?;
+    let (mut reactions, mut mine) = goal_store::reactions(db, &ids, me).await?;
     let mut owners: Vec<Uuid> = rows.iter().map(|g| g.user_id).collect();
     owners.sort();
     owners.dedup();
-    let names = match group {
-        Some(group) => people_in_group(db, group, &owners)
-            .await?
-            .into_iter()
-            .map(|(id, shown)| (id, shown.name))
-            .collect(),
-        None => HashMap::new(),
-    };
-    let own_name = if group.is_none() {
-        entity::users::Entity::find_by_id(me)
-            .one(db)
-            .await?
-            .map(|u| u.display_name)
-            .unwrap_or_default()
-    } else {
-        String::new()
+    let (names, own_name): (HashMap<Uuid, String>, String) = match group {
+        Some(group) => {
+            let people = people_in_group(db, group, &owners).await?;
+            let names = people.into_iter().map(|(id, shown)| (id, shown.name));
+            (names.collect(), String::new())
+        }
+        None => (HashMap::new(), goal_store::display_name(db, me).await?),
     };
     Ok(rows
         .into_iter()
@@ -275,33 +255,18 @@ async fn hydrate(
         .collect())
 }
 
-async fn my_goals(
-    ctx: &Context<'_>,
+/// One page of `owner`'s goals, named as in `group` (if any).
+async fn page(
+    caller: &Caller,
+    owner: Owner,
+    group: Option<Uuid>,
     first: Option<i32>,
     after: Option<String>,
-    updated_since: Option<DateTime<Utc>>,
 ) -> ApiResult<Connection<String, Goal>> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let page = pagination::page(
-        first,
-        after.as_deref(),
-        ctx.app().config.limits.max_page_size,
-    )?;
-    let mut query =
-        recovery_goals::Entity::find().filter(recovery_goals::Column::UserId.eq(principal.user_id));
-    if let Some(since) = updated_since {
-        query = query.filter(recovery_goals::Column::UpdatedAt.gte(since));
-    }
-    if let Some(after) = page.after {
-        query = query.filter(recovery_goals::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(recovery_goals::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    let goals = hydrate(db, principal, None, rows).await?;
+    let max = caller.app().config.limits.max_page_size;
+    let page = pagination::page(first, after.as_deref(), max)?;
+    let rows = goal_store::page(caller.db(), owner, page).await?;
+    let goals = hydrate(caller, group, rows).await?;
     Ok(pagination::connection(
         goals.into_iter().map(|g| (g.model.id, g)).collect(),
         page,
@@ -310,92 +275,55 @@ async fn my_goals(
 
 /// `SupportGroup.sharedGoals`: members and facilitators, newest first.
 pub async fn shared_with(
-    ctx: &Context<'_>,
+    caller: &Caller,
     group: &SupportGroup,
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<Connection<String, Goal>> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    group
-        .gate(ctx, GroupNeed::Content, "group.goals.read")
-        .await?;
-    let page = pagination::page(
-        first,
-        after.as_deref(),
-        ctx.app().config.limits.max_page_size,
-    )?;
-    let mut query = recovery_goals::Entity::find()
-        .filter(recovery_goals::Column::SharedGroupId.eq(group.model.id));
-    if let Some(after) = page.after {
-        query = query.filter(recovery_goals::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(recovery_goals::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    let goals = hydrate(db, principal, Some(group.model.id), rows).await?;
-    Ok(pagination::connection(
-        goals.into_iter().map(|g| (g.model.id, g)).collect(),
-        page,
-    ))
+    group.gate(caller, GroupNeed::Content, GOALS_READ)?;
+    let id = group.model.id;
+    page(caller, Owner::SharedWith(id), Some(id), first, after).await
 }
 
 /// Checks the caller may share into `group`: an active member.
-async fn shareable(ctx: &Context<'_>, group: Uuid) -> ApiResult<()> {
-    let principal = ctx.principal().await?;
-    let (_, standing) = authorize_group(
-        ctx.db()?,
-        principal,
-        ctx.request_id(),
-        group,
-        GroupNeed::Content,
-        "group.goal.share",
-    )
-    .await
-    .map_err(|err| match err {
-        ApiError::NotFound(_) | ApiError::Forbidden => ApiError::bad_input(
+async fn shareable(caller: &Caller, group: Uuid) -> ApiResult<()> {
+    let refused = || {
+        ApiError::bad_input(
             "groupId",
             "goals are shared with a group you are an active member of",
-        ),
-        other => other,
-    })?;
-    if !standing.is_member() {
-        return Err(ApiError::bad_input(
-            "groupId",
-            "goals are shared with a group you are an active member of",
-        ));
+        )
+    };
+    let access = caller
+        .group(group, GroupNeed::Content, SHARE)
+        .await
+        .map_err(|err| match err {
+            ApiError::NotFound(_) | ApiError::Forbidden => refused(),
+            other => other,
+        })?;
+    if !access.standing.is_member() {
+        return Err(refused());
     }
     Ok(())
 }
 
-async fn one(ctx: &Context<'_>, goal: recovery_goals::Model) -> ApiResult<Goal> {
-    let principal = ctx.principal().await?;
+async fn one(caller: &Caller, goal: recovery_goals::Model) -> ApiResult<Goal> {
     let group = goal.shared_group_id;
-    hydrate(ctx.db()?, principal, group, vec![goal])
+    hydrate(caller, group, vec![goal])
         .await?
         .pop()
-        .ok_or(ApiError::NotFound("goal"))
+        .ok_or(ApiError::NotFound(GOAL.noun))
 }
 
-async fn create(ctx: &Context<'_>, input: CreateGoalInput) -> ApiResult<Goal> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let action = "goal.create";
-    authz::require_role_audited(
-        db,
-        ctx.request_id(),
-        principal,
-        &[Role::Patient],
-        action,
-        "Goal",
-    )
-    .await?;
-    let title = validation::text("title", &input.title, 200)?;
-    let description = optional_text("description", input.description.as_deref(), 2000)?;
+async fn create(caller: &Caller, input: CreateGoalInput) -> ApiResult<Goal> {
+    caller.require(&[Role::Patient], CREATE)?;
+    let title = validation::text("title", &input.title, MAX_GOAL_TITLE)?;
+    let description = optional_text(
+        "description",
+        input.description.as_deref(),
+        MAX_GOAL_DESCRIPTION,
+    )?;
     if let Some(group) = input.share_with_group_id {
-        shareable(ctx, group).await.map_err(|err| match err {
+        shareable(caller, group).await.map_err(|err| match err {
             ApiError::BadInput { message, .. } => ApiError::bad_input("shareWithGroupId", message),
             other => other,
         })?;
@@ -403,8 +331,8 @@ async fn create(ctx: &Context<'_>, input: CreateGoalInput) -> ApiResult<Goal> {
     let now = Utc::now();
     let goal = recovery_goals::Model {
         id: Uuid::now_v7(),
-        organization_id: principal.organization_id,
-        user_id: principal.user_id,
+        organization_id: caller.organization_id(),
+        user_id: caller.user_id(),
         title,
         description,
         target_on: input.target_on.map(|d| d.0),
@@ -414,127 +342,57 @@ async fn create(ctx: &Context<'_>, input: CreateGoalInput) -> ApiResult<Goal> {
         created_at: now,
         updated_at: now,
     };
-    recovery_goals::Entity::insert(recovery_goals::ActiveModel::from(goal.clone()))
-        .exec_without_returning(db)
-        .await?;
-    audit::record(
-        db,
-        ctx.request_id(),
-        AuditEvent::by(principal, action, "Goal", Some(goal.id), None, true),
-    )
-    .await?;
-    one(ctx, goal).await
+    goal_store::create(caller, &goal, caller.event(CREATE).resource(goal.id)).await?;
+    one(caller, goal).await
 }
 
 /// The caller's own goal; anyone else's is `NOT_FOUND`.
-async fn own_goal(ctx: &Context<'_>, goal_id: Uuid) -> ApiResult<recovery_goals::Model> {
-    let principal = ctx.principal().await?;
-    recovery_goals::Entity::find_by_id(goal_id)
-        .one(ctx.db()?)
+async fn own_goal(caller: &Caller, goal_id: Uuid) -> ApiResult<recovery_goals::Model> {
+    goal_store::find(caller.db(), goal_id)
         .await?
-        .filter(|g| g.user_id == principal.user_id)
-        .ok_or(ApiError::NotFound("goal"))
+        .filter(|g| g.user_id == caller.user_id())
+        .ok_or(ApiError::NotFound(GOAL.noun))
 }
 
-async fn update_progress(ctx: &Context<'_>, input: UpdateGoalProgressInput) -> ApiResult<Goal> {
-    let mut goal = own_goal(ctx, input.goal_id).await?;
-    if !(0..=100).contains(&input.progress_percent) {
-        return Err(ApiError::bad_input(
-            "progressPercent",
-            "progressPercent must be from 0 to 100",
-        ));
-    }
-    let status = input.status.unwrap_or(if input.progress_percent == 100 {
-        GoalStatus::Achieved
-    } else {
-        GoalStatus::from_row(&goal.status)?
-    });
+async fn update_progress(caller: &Caller, input: UpdateGoalProgressInput) -> ApiResult<Goal> {
+    let mut goal = own_goal(caller, input.goal_id).await?;
+    let current = GoalStatus::from_row(&goal.status)?;
+    let status = rules::goal_progress(input.progress_percent, input.status, current)?;
     goal.progress_percent = input.progress_percent;
     goal.status = status.as_str().to_owned();
     goal.updated_at = Utc::now();
-    recovery_goals::Entity::update(recovery_goals::ActiveModel {
-        id: sea_orm::Unchanged(goal.id),
-        progress_percent: Set(goal.progress_percent),
-        status: Set(goal.status.clone()),
-        updated_at: Set(goal.updated_at),
-        ..Default::default()
-    })
-    .exec(ctx.db()?)
-    .await?;
-    one(ctx, goal).await
+    goal_store::update_progress(caller, &goal).await?;
+    one(caller, goal).await
 }
 
-async fn share(ctx: &Context<'_>, input: ShareGoalInput) -> ApiResult<Goal> {
-    let mut goal = own_goal(ctx, input.goal_id).await?;
+async fn share(caller: &Caller, input: ShareGoalInput) -> ApiResult<Goal> {
+    let mut goal = own_goal(caller, input.goal_id).await?;
     let group = match input.group_id {
         MaybeUndefined::Value(group) => {
-            shareable(ctx, group).await?;
+            shareable(caller, group).await?;
             Some(group)
         }
         MaybeUndefined::Null | MaybeUndefined::Undefined => None,
     };
     goal.shared_group_id = group;
     goal.updated_at = Utc::now();
-    recovery_goals::Entity::update(recovery_goals::ActiveModel {
-        id: sea_orm::Unchanged(goal.id),
-        shared_group_id: Set(goal.shared_group_id),
-        updated_at: Set(goal.updated_at),
-        ..Default::default()
-    })
-    .exec(ctx.db()?)
-    .await?;
-    one(ctx, goal).await
+    goal_store::share(caller, &goal).await?;
+    one(caller, goal).await
 }
 
-async fn react(ctx: &Context<'_>, input: GoalReactionInput, add: bool) -> ApiResult<Goal> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let goal = recovery_goals::Entity::find_by_id(input.goal_id)
-        .one(db)
-        .await?;
-    // A goal is the group's content where it is shared, and nobody else's
-    // to know of: an unshared goal or an outsider gets `NOT_FOUND`.
-    let group = goal.as_ref().and_then(|g| g.shared_group_id);
-    authorize_in_group(
-        db,
-        principal,
-        ctx.request_id(),
-        group.unwrap_or(Uuid::nil()),
+/// A goal is the group's content where it is shared, and nobody else's to
+/// know of: an unshared goal, or an outsider, gets `NOT_FOUND`.
+async fn react(caller: &Caller, input: GoalReactionInput, add: bool) -> ApiResult<Goal> {
+    let goal = goal_store::find(caller.db(), input.goal_id).await?;
+    let (goal, _) = SupportGroup::reach(
+        caller,
+        input.goal_id,
+        goal,
+        |g| g.shared_group_id,
         GroupNeed::Content,
-        GroupNeed::Content,
-        "group.goal.react",
+        REACT,
     )
-    .await
-    .map_err(|err| match err {
-        ApiError::NotFound(_) => ApiError::NotFound("goal"),
-        other => other,
-    })?;
-    let goal = goal.ok_or(ApiError::NotFound("goal"))?;
-    if add {
-        goal_reactions::Entity::insert(goal_reactions::ActiveModel {
-            goal_id: Set(goal.id),
-            user_id: Set(principal.user_id),
-            kind: Set(input.kind.as_str().to_owned()),
-            created_at: Set(Utc::now()),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                goal_reactions::Column::GoalId,
-                goal_reactions::Column::UserId,
-                goal_reactions::Column::Kind,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    } else {
-        goal_reactions::Entity::delete_many()
-            .filter(goal_reactions::Column::GoalId.eq(goal.id))
-            .filter(goal_reactions::Column::UserId.eq(principal.user_id))
-            .filter(goal_reactions::Column::Kind.eq(input.kind.as_str()))
-            .exec(db)
-            .await?;
-    }
-    one(ctx, goal).await
+    .await?;
+    goal_store::react(caller, goal.id, input.kind, add).await?;
+    one(caller, goal).await
 }

@@ -1,43 +1,42 @@
 //! Group meetings: one-off or weekly (recurrence in the facilitator's
 //! timezone), cancellation, RSVPs by members, attendance by facilitators
-//! within its window, and a member's attendance history and streak.
+//! within its window, and the attendance records a membership shows.
 
 use std::collections::HashMap;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-    sea_query::{Expr, OnConflict},
-};
 use uuid::Uuid;
 
-use entity::{group_meetings, group_members, meeting_attendance, meeting_rsvps};
-
-pub use super::rules::AttendanceStatus;
+use entity::group_meetings;
 
 use super::{
-    membership::SupportGroup,
-    posts::{Shown, people_in_group},
-    rules::{self, MAX_WEEKS},
-    stored_enum,
+    groups::SupportGroup,
+    meeting_store,
+    membership_rules::not_archived,
+    membership_store::{Shown, people_in_group},
+    rules::{self, AttendanceRecord, AttendanceStatus, MAX_TOPIC, MAX_WEEKS, RsvpResponse},
 };
 use crate::{
     accounts::User,
-    audit::{self, AuditEvent},
-    authz::groups::{ACTIVE, GroupNeed, LEFT, MEMBER, authorize_group, authorize_in_group},
+    audit::{Action, Kind},
+    authz::groups::{GROUP, GroupNeed},
     calendar,
-    caller::ContextExt,
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
-    validation::optional_text,
+    validation::{self, REASON_MAX, optional_text},
 };
 
-stored_enum!(RsvpResponse {
-    Going => "GOING",
-    Maybe => "MAYBE",
-    NotGoing => "NOT_GOING",
-});
+/// Meetings as the audit trail and `NOT_FOUND` messages name them.
+pub const MEETING: Kind = Kind::new("Meeting", "meeting");
+
+pub const SCHEDULE: Action = MEETING.action("group.meeting.schedule");
+pub const CANCEL: Action = MEETING.action("group.meeting.cancel");
+pub const RSVP: Action = MEETING.action("group.meeting.rsvp");
+pub const RECORD_ATTENDANCE: Action = MEETING.action("group.attendance.record");
+/// Who RSVPed and who came is about people: reading meetings is audited.
+pub const MEETINGS_READ: Action = GROUP.action("group.meetings.read");
 
 /// A meeting of a group, as one viewer may see it.
 #[derive(Clone)]
@@ -74,6 +73,27 @@ impl AttendanceEntry {
     }
     async fn user(&self) -> Option<User> {
         self.person.as_ref().map(|p| User::new(p.user.clone()))
+    }
+}
+
+/// A meeting held since a member joined, and what was recorded for them.
+#[Object]
+impl AttendanceRecord {
+    async fn meeting_id(&self) -> Uuid {
+        self.meeting_id
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.ends_at
+    }
+    async fn topic(&self) -> Option<&str> {
+        self.topic.as_deref()
+    }
+    /// Null when attendance was not taken.
+    async fn status(&self) -> Option<AttendanceStatus> {
+        self.status
     }
 }
 
@@ -129,31 +149,6 @@ impl Meeting {
         self.attendance
             .as_deref()
             .ok_or_else(|| ApiError::Forbidden.into())
-    }
-}
-
-/// A meeting held since a member joined, and what was recorded for them.
-#[derive(SimpleObject)]
-pub struct AttendanceRecord {
-    pub meeting_id: Uuid,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub topic: Option<String>,
-    /// Null when attendance was not taken.
-    pub status: Option<AttendanceStatus>,
-}
-
-pub struct History {
-    pub records: Vec<AttendanceRecord>,
-    pub streak: u32,
-}
-
-impl History {
-    pub fn attended(&self) -> u32 {
-        self.records
-            .iter()
-            .filter(|r| r.status == Some(AttendanceStatus::Attended))
-            .count() as u32
     }
 }
 
@@ -219,7 +214,7 @@ impl MeetingsMutation {
         ctx: &Context<'_>,
         input: ScheduleMeetingInput,
     ) -> async_graphql::Result<ScheduleMeetingPayload> {
-        Ok(schedule(ctx, input).await?)
+        Ok(schedule(&ctx.caller().await?, input).await?)
     }
 
     /// A facilitator cancels a meeting that has not ended.
@@ -229,7 +224,7 @@ impl MeetingsMutation {
         input: CancelMeetingInput,
     ) -> async_graphql::Result<MeetingPayload> {
         Ok(MeetingPayload {
-            meeting: cancel(ctx, input).await?,
+            meeting: cancel(&ctx.caller().await?, input).await?,
         })
     }
 
@@ -240,7 +235,7 @@ impl MeetingsMutation {
         input: RsvpMeetingInput,
     ) -> async_graphql::Result<MeetingPayload> {
         Ok(MeetingPayload {
-            meeting: rsvp(ctx, input).await?,
+            meeting: rsvp(&ctx.caller().await?, input).await?,
         })
     }
 
@@ -251,7 +246,7 @@ impl MeetingsMutation {
         ctx: &Context<'_>,
         input: RecordAttendanceInput,
     ) -> async_graphql::Result<RecordAttendancePayload> {
-        record_attendance(ctx, input).await?;
+        record_attendance(&ctx.caller().await?, input).await?;
         Ok(RecordAttendancePayload { ok: true })
     }
 }
@@ -259,56 +254,31 @@ impl MeetingsMutation {
 /// Meetings with what the viewer may see of them, in a constant number of
 /// queries whatever their number.
 async fn hydrate(
-    ctx: &Context<'_>,
+    caller: &Caller,
     group: &SupportGroup,
     rows: Vec<group_meetings::Model>,
 ) -> ApiResult<Vec<Meeting>> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
+    let db = caller.db();
     let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
     let mut counts: HashMap<Uuid, RsvpCounts> = HashMap::new();
     let mut mine: HashMap<Uuid, RsvpResponse> = HashMap::new();
-    if !ids.is_empty() {
-        for answer in meeting_rsvps::Entity::find()
-            .filter(meeting_rsvps::Column::MeetingId.is_in(ids.iter().copied()))
-            .all(db)
-            .await?
-        {
-            let response = RsvpResponse::from_row(&answer.response)?;
-            let count = counts.entry(answer.meeting_id).or_default();
-            match response {
-                RsvpResponse::Going => count.going += 1,
-                RsvpResponse::Maybe => count.maybe += 1,
-                RsvpResponse::NotGoing => count.not_going += 1,
-            }
-            if answer.user_id == principal.user_id {
-                mine.insert(answer.meeting_id, response);
-            }
+    for answer in meeting_store::rsvps(db, &ids).await? {
+        let response = RsvpResponse::from_row(&answer.response)?;
+        let count = counts.entry(answer.meeting_id).or_default();
+        match response {
+            RsvpResponse::Going => count.going += 1,
+            RsvpResponse::Maybe => count.maybe += 1,
+            RsvpResponse::NotGoing => count.not_going += 1,
+        }
+        if answer.user_id == caller.user_id() {
+            mine.insert(answer.meeting_id, response);
         }
     }
-    let mut attendance: Option<HashMap<Uuid, Vec<AttendanceEntry>>> = None;
-    if group.standing.is_facilitator() && !ids.is_empty() {
-        let recorded = meeting_attendance::Entity::find()
-            .filter(meeting_attendance::Column::MeetingId.is_in(ids.iter().copied()))
-            .order_by_asc(meeting_attendance::Column::RecordedAt)
-            .all(db)
-            .await?;
-        let mut people: Vec<Uuid> = recorded.iter().map(|r| r.user_id).collect();
-        people.sort();
-        people.dedup();
-        let people = people_in_group(db, group.model.id, &people).await?;
-        let mut by_meeting: HashMap<Uuid, Vec<AttendanceEntry>> = HashMap::new();
-        for record in recorded {
-            by_meeting
-                .entry(record.meeting_id)
-                .or_default()
-                .push(AttendanceEntry {
-                    person: people.get(&record.user_id).cloned(),
-                    status: AttendanceStatus::from_row(&record.status)?,
-                });
-        }
-        attendance = Some(by_meeting);
-    }
+    let mut attendance = if group.standing.is_facilitator() && !ids.is_empty() {
+        Some(attendance_of(caller, group, &ids).await?)
+    } else {
+        None
+    };
     Ok(rows
         .into_iter()
         .map(|model| Meeting {
@@ -323,235 +293,157 @@ async fn hydrate(
         .collect())
 }
 
+/// Who came to each of a set of meetings (for facilitators).
+async fn attendance_of(
+    caller: &Caller,
+    group: &SupportGroup,
+    meetings: &[Uuid],
+) -> ApiResult<HashMap<Uuid, Vec<AttendanceEntry>>> {
+    let recorded = meeting_store::attendance(caller.db(), meetings).await?;
+    let mut people: Vec<Uuid> = recorded.iter().map(|r| r.user_id).collect();
+    people.sort();
+    people.dedup();
+    let people = people_in_group(caller.db(), group.model.id, &people).await?;
+    let mut by_meeting: HashMap<Uuid, Vec<AttendanceEntry>> = HashMap::new();
+    for record in recorded {
+        by_meeting
+            .entry(record.meeting_id)
+            .or_default()
+            .push(AttendanceEntry {
+                person: people.get(&record.user_id).cloned(),
+                status: AttendanceStatus::from_row(&record.status)?,
+            });
+    }
+    Ok(by_meeting)
+}
+
 /// `SupportGroup.meetings`.
 pub async fn of_group(
-    ctx: &Context<'_>,
+    caller: &Caller,
     group: &SupportGroup,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     include_cancelled: bool,
 ) -> ApiResult<Vec<Meeting>> {
-    // Who RSVPed and who came is about people: the read is audited.
-    group
-        .gate(ctx, GroupNeed::Content, "group.meetings.read")
-        .await?;
-    let from = from.unwrap_or_else(|| Utc::now() - Duration::hours(12));
-    let to = to.unwrap_or(from + Duration::days(90));
-    if to <= from {
-        return Err(ApiError::bad_input("to", "to must be after from"));
-    }
-    if to - from > Duration::days(366) {
-        return Err(ApiError::bad_input(
-            "to",
-            "at most a year of meetings at once",
-        ));
-    }
-    let mut query = group_meetings::Entity::find()
-        .filter(group_meetings::Column::GroupId.eq(group.model.id))
-        .filter(group_meetings::Column::EndsAt.gt(from))
-        .filter(group_meetings::Column::StartsAt.lt(to));
-    if !include_cancelled {
-        query = query.filter(group_meetings::Column::CancelledAt.is_null());
-    }
-    let rows = query
-        .order_by_asc(group_meetings::Column::StartsAt)
-        .all(ctx.db()?)
-        .await?;
-    hydrate(ctx, group, rows).await
+    group.gate(caller, GroupNeed::Content, MEETINGS_READ)?;
+    let range = rules::meeting_range(from, to, Utc::now())?;
+    let rows =
+        meeting_store::in_range(caller.db(), group.model.id, range, include_cancelled).await?;
+    hydrate(caller, group, rows).await
 }
 
-/// A meeting and its group, if the caller has `need` in the group; a
-/// meeting of a group whose content the caller cannot read is `NOT_FOUND`.
+/// A meeting and its group, if the caller has `need` in the group.
+/// Meetings are the group's content: unknown to anyone who can't read it.
 async fn meeting_for(
-    ctx: &Context<'_>,
+    caller: &Caller,
     meeting_id: Uuid,
     need: GroupNeed,
-    action: &'static str,
+    action: Action,
 ) -> ApiResult<(group_meetings::Model, SupportGroup)> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let meeting = group_meetings::Entity::find_by_id(meeting_id)
-        .one(db)
-        .await?;
-    let group_id = meeting.as_ref().map_or(Uuid::nil(), |m| m.group_id);
-    // Meetings are the group's content: unknown to anyone who can't read it.
-    let (group, standing) = authorize_in_group(
-        db,
-        principal,
-        ctx.request_id(),
-        group_id,
-        GroupNeed::Content,
+    let meeting = meeting_store::find(caller.db(), meeting_id).await?;
+    SupportGroup::reach(
+        caller,
+        meeting_id,
+        meeting,
+        |m| Some(m.group_id),
         need,
         action,
     )
     .await
-    .map_err(|err| match err {
-        ApiError::NotFound(_) => ApiError::NotFound("meeting"),
-        other => other,
-    })?;
-    let meeting = meeting.ok_or(ApiError::NotFound("meeting"))?;
-    Ok((meeting, SupportGroup::new(group, standing)))
 }
 
 async fn one(
-    ctx: &Context<'_>,
+    caller: &Caller,
     group: &SupportGroup,
     meeting: group_meetings::Model,
 ) -> ApiResult<Meeting> {
-    hydrate(ctx, group, vec![meeting])
+    hydrate(caller, group, vec![meeting])
         .await?
         .pop()
-        .ok_or(ApiError::NotFound("meeting"))
+        .ok_or(ApiError::NotFound(MEETING.noun))
 }
 
 async fn schedule(
-    ctx: &Context<'_>,
+    caller: &Caller,
     input: ScheduleMeetingInput,
 ) -> ApiResult<ScheduleMeetingPayload> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let action = "group.meeting.schedule";
-    let (group, standing) = authorize_group(
-        db,
-        principal,
-        ctx.request_id(),
-        input.group_id,
-        GroupNeed::Facilitate,
-        action,
-    )
-    .await?;
+    let access = caller
+        .group(input.group_id, GroupNeed::Facilitate, SCHEDULE)
+        .await?;
     let now = Utc::now();
     let slot = calendar::Slot::new(calendar::MEETING, input.starts_at, input.ends_at, now)?;
-    let weeks =
-        crate::validation::optional_in_range("weeks", input.weeks, 1..=MAX_WEEKS)?.unwrap_or(1);
-    let topic = optional_text("topic", input.topic.as_deref(), 200)?;
-    if group.archived_at.is_some() {
-        return Err(ApiError::conflict("the group is archived"));
-    }
-    let me = entity::users::Entity::find_by_id(principal.user_id)
-        .one(db)
+    let weeks = validation::optional_in_range("weeks", input.weeks, 1..=MAX_WEEKS)?.unwrap_or(1);
+    let topic = optional_text("topic", input.topic.as_deref(), MAX_TOPIC)?;
+    not_archived(access.group.archived_at.is_some())?;
+    let zone: Tz = meeting_store::timezone(caller.db(), caller.user_id())
         .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    let zone: Tz = me.timezone.parse().unwrap_or(chrono_tz::UTC);
+        .parse()
+        .unwrap_or(chrono_tz::UTC);
     let series_id = (weeks > 1).then(Uuid::now_v7);
     let rows: Vec<group_meetings::Model> =
         rules::weekly_occurrences(slot.starts_at, slot.ends_at, zone, weeks as u32)
             .into_iter()
             .map(|(starts_at, ends_at)| group_meetings::Model {
                 id: Uuid::now_v7(),
-                group_id: group.id,
+                group_id: access.group.id,
                 series_id,
                 starts_at,
                 ends_at,
                 topic: topic.clone(),
                 cancelled_at: None,
                 cancel_reason: None,
-                created_by_user_id: principal.user_id,
+                created_by_user_id: caller.user_id(),
                 created_at: now,
             })
             .collect();
-    let txn = db.begin().await?;
-    group_meetings::Entity::insert_many(
-        rows.iter()
-            .cloned()
-            .map(group_meetings::ActiveModel::from)
-            .collect::<Vec<_>>(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        ctx.request_id(),
-        AuditEvent::by(principal, action, "Meeting", Some(rows[0].id), None, true),
-    )
-    .await?;
-    txn.commit().await?;
-    let group = SupportGroup::new(group, standing);
-    let meetings = hydrate(ctx, &group, rows).await?;
+    let first = rows.first().ok_or(ApiError::NotFound(MEETING.noun))?;
+    let done = caller.event(SCHEDULE).resource(first.id);
+    meeting_store::schedule(caller, &rows, done).await?;
+    let meetings = hydrate(caller, &SupportGroup::reached(access), rows).await?;
     let meeting = meetings
         .first()
         .cloned()
-        .ok_or(ApiError::NotFound("meeting"))?;
+        .ok_or(ApiError::NotFound(MEETING.noun))?;
     Ok(ScheduleMeetingPayload { meeting, meetings })
 }
 
-async fn cancel(ctx: &Context<'_>, input: CancelMeetingInput) -> ApiResult<Meeting> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let action = "group.meeting.cancel";
-    let reason = crate::validation::text("reason", &input.reason, 1000)?;
+async fn cancel(caller: &Caller, input: CancelMeetingInput) -> ApiResult<Meeting> {
+    let reason = validation::text("reason", &input.reason, REASON_MAX)?;
     let (mut meeting, group) =
-        meeting_for(ctx, input.meeting_id, GroupNeed::Facilitate, action).await?;
+        meeting_for(caller, input.meeting_id, GroupNeed::Facilitate, CANCEL).await?;
     if meeting.cancelled_at.is_none() {
         let now = Utc::now();
         if meeting.ends_at <= now {
             return Err(ApiError::conflict("the meeting has already ended"));
         }
-        group_meetings::Entity::update_many()
-            .col_expr(group_meetings::Column::CancelledAt, Expr::value(now))
-            .col_expr(
-                group_meetings::Column::CancelReason,
-                Expr::value(reason.clone()),
-            )
-            .filter(group_meetings::Column::Id.eq(meeting.id))
-            .exec(db)
-            .await?;
-        audit::record(
-            db,
-            ctx.request_id(),
-            AuditEvent::by(principal, action, "Meeting", Some(meeting.id), None, true),
-        )
-        .await?;
+        let done = caller.event(CANCEL).resource(meeting.id);
+        meeting_store::cancel(caller, meeting.id, &reason, now, done).await?;
         meeting.cancelled_at = Some(now);
         meeting.cancel_reason = Some(reason);
     }
-    one(ctx, &group, meeting).await
+    one(caller, &group, meeting).await
 }
 
-async fn rsvp(ctx: &Context<'_>, input: RsvpMeetingInput) -> ApiResult<Meeting> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let (meeting, group) = meeting_for(
-        ctx,
-        input.meeting_id,
-        GroupNeed::Content,
-        "group.meeting.rsvp",
-    )
-    .await?;
+async fn rsvp(caller: &Caller, input: RsvpMeetingInput) -> ApiResult<Meeting> {
+    let (meeting, group) = meeting_for(caller, input.meeting_id, GroupNeed::Content, RSVP).await?;
     if meeting.cancelled_at.is_some() {
         return Err(ApiError::conflict("the meeting was cancelled"));
     }
     if meeting.ends_at <= Utc::now() {
         return Err(ApiError::conflict("the meeting has already ended"));
     }
-    meeting_rsvps::Entity::insert(meeting_rsvps::ActiveModel {
-        meeting_id: Set(meeting.id),
-        user_id: Set(principal.user_id),
-        response: Set(input.response.as_str().to_owned()),
-        updated_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            meeting_rsvps::Column::MeetingId,
-            meeting_rsvps::Column::UserId,
-        ])
-        .update_columns([
-            meeting_rsvps::Column::Response,
-            meeting_rsvps::Column::UpdatedAt,
-        ])
-        .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    one(ctx, &group, meeting).await
+    meeting_store::rsvp(caller, meeting.id, input.response).await?;
+    one(caller, &group, meeting).await
 }
 
-async fn record_attendance(ctx: &Context<'_>, input: RecordAttendanceInput) -> ApiResult<()> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let action = "group.attendance.record";
-    let (meeting, group) =
-        meeting_for(ctx, input.meeting_id, GroupNeed::Facilitate, action).await?;
+async fn record_attendance(caller: &Caller, input: RecordAttendanceInput) -> ApiResult<()> {
+    let (meeting, group) = meeting_for(
+        caller,
+        input.meeting_id,
+        GroupNeed::Facilitate,
+        RECORD_ATTENDANCE,
+    )
+    .await?;
     if meeting.cancelled_at.is_some() {
         return Err(ApiError::conflict("the meeting was cancelled"));
     }
@@ -560,126 +452,12 @@ async fn record_attendance(ctx: &Context<'_>, input: RecordAttendanceInput) -> A
             "attendance can be recorded from 15 minutes before the meeting until 7 days after it ends",
         ));
     }
-    let member = group_members::Entity::find()
-        .filter(group_members::Column::GroupId.eq(group.model.id))
-        .filter(group_members::Column::UserId.eq(input.user_id))
-        .filter(group_members::Column::Role.eq(MEMBER))
-        .filter(group_members::Column::Status.is_in([ACTIVE, LEFT]))
-        .one(db)
-        .await?;
-    if member.is_none() {
+    if !meeting_store::attendee(caller.db(), group.model.id, input.user_id).await? {
         return Err(ApiError::bad_input(
             "userId",
             "userId is not a member of this group",
         ));
     }
-    let txn = db.begin().await?;
-    meeting_attendance::Entity::insert(meeting_attendance::ActiveModel {
-        meeting_id: Set(meeting.id),
-        user_id: Set(input.user_id),
-        group_id: Set(group.model.id),
-        status: Set(input.status.as_str().to_owned()),
-        recorded_by_user_id: Set(principal.user_id),
-        recorded_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            meeting_attendance::Column::MeetingId,
-            meeting_attendance::Column::UserId,
-        ])
-        .update_columns([
-            meeting_attendance::Column::Status,
-            meeting_attendance::Column::RecordedByUserId,
-            meeting_attendance::Column::RecordedAt,
-        ])
-        .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        ctx.request_id(),
-        AuditEvent::by(principal, action, "Meeting", Some(meeting.id), None, true),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// A member's attendance: every meeting of the group held (ended, not
-/// cancelled) since they first joined — and any earlier one a facilitator
-/// recorded them at (added to the group after the fact) — newest first,
-/// and their streak.
-pub async fn history(
-    db: &impl ConnectionTrait,
-    member: &group_members::Model,
-) -> ApiResult<History> {
-    Ok(histories(db, std::slice::from_ref(member))
-        .await?
-        .remove(&member.id)
-        .unwrap_or(History {
-            records: Vec::new(),
-            streak: 0,
-        }))
-}
-
-/// `history` for several memberships (of one group or many), by
-/// membership id, in two queries whatever their number.
-pub async fn histories(
-    db: &impl ConnectionTrait,
-    members: &[group_members::Model],
-) -> ApiResult<HashMap<Uuid, History>> {
-    if members.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut groups: Vec<Uuid> = members.iter().map(|m| m.group_id).collect();
-    groups.sort();
-    groups.dedup();
-    let held = group_meetings::Entity::find()
-        .filter(group_meetings::Column::GroupId.is_in(groups.iter().copied()))
-        .filter(group_meetings::Column::CancelledAt.is_null())
-        .filter(group_meetings::Column::EndsAt.lte(Utc::now()))
-        .order_by_desc(group_meetings::Column::StartsAt)
-        .all(db)
-        .await?;
-    let mut recorded: HashMap<(Uuid, Uuid), AttendanceStatus> = HashMap::new();
-    for row in meeting_attendance::Entity::find()
-        .filter(meeting_attendance::Column::GroupId.is_in(groups.iter().copied()))
-        .filter(meeting_attendance::Column::UserId.is_in(members.iter().map(|m| m.user_id)))
-        .all(db)
-        .await?
-    {
-        recorded.insert(
-            (row.user_id, row.meeting_id),
-            AttendanceStatus::from_row(&row.status)?,
-        );
-    }
-    Ok(members
-        .iter()
-        .map(|member| {
-            let records: Vec<AttendanceRecord> = held
-                .iter()
-                .filter(|meeting| meeting.group_id == member.group_id)
-                .filter_map(|meeting| {
-                    let status = recorded.get(&(member.user_id, meeting.id)).copied();
-                    (meeting.ends_at >= member.created_at || status.is_some()).then(|| {
-                        AttendanceRecord {
-                            meeting_id: meeting.id,
-                            starts_at: meeting.starts_at,
-                            ends_at: meeting.ends_at,
-                            topic: meeting.topic.clone(),
-                            status,
-                        }
-                    })
-                })
-                .collect();
-            let statuses: Vec<Option<AttendanceStatus>> =
-                records.iter().map(|r| r.status).collect();
-            let history = History {
-                streak: rules::attendance_streak(&statuses),
-                records,
-            };
-            (member.id, history)
-        })
-        .collect())
+    let done = caller.event(RECORD_ATTENDANCE).resource(meeting.id);
+    meeting_store::record_attendance(caller, &meeting, input.user_id, input.status, done).await
 }

@@ -1,22 +1,41 @@
-//! The pure rules of group support: weekly recurrence in the facilitator's
-//! timezone, the attendance window, the attendance streak, and the limits
-//! on what members write. No database, no async.
+//! The pure rules of meetings, posts and goals: weekly recurrence in the
+//! facilitator's timezone, the attendance window, history and streak, the
+//! range a meeting list may span, goal progress, and the limits on what
+//! members write; with the stored vocabularies (attendance, RSVPs,
+//! reactions, goal status) the stores read and write. No database, no
+//! async. (Group and membership rules: `membership_rules`.)
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use uuid::Uuid;
+
+use crate::{error::InputError, stored::stored_enum};
 
 /// Posts and replies: 1–5,000 characters.
 pub const MAX_POST_CHARS: usize = 5_000;
-/// The name a member shows the group.
-pub const MAX_ALIAS_CHARS: usize = 60;
+/// Replies shown under one post.
+pub const MAX_REPLIES: u64 = 200;
+/// A meeting's topic.
+pub const MAX_TOPIC: usize = 200;
 /// A weekly series is at most a year of meetings.
 pub const MAX_WEEKS: i32 = 52;
 /// Attendance may be taken from 15 minutes before a meeting starts ...
 pub const ATTENDANCE_OPENS_BEFORE_START: Duration = Duration::minutes(15);
 /// ... until 7 days after it ends.
 pub const ATTENDANCE_CLOSES_AFTER_END: Duration = Duration::days(7);
+/// A meeting list spans at most a year ...
+pub const MAX_MEETING_RANGE: Duration = Duration::days(366);
+/// ... and by default the next 90 days, from 12 hours ago (a meeting
+/// under way is still listed).
+pub const DEFAULT_MEETING_RANGE: Duration = Duration::days(90);
+pub const MEETINGS_LOOK_BACK: Duration = Duration::hours(12);
+/// A goal's title and description.
+pub const MAX_GOAL_TITLE: usize = 200;
+pub const MAX_GOAL_DESCRIPTION: usize = 2_000;
 
-super::stored_enum!(
+stored_enum!(
     /// What an attendance record says.
     AttendanceStatus {
         Attended => "ATTENDED",
@@ -24,6 +43,140 @@ super::stored_enum!(
         Excused => "EXCUSED",
     }
 );
+
+stored_enum!(RsvpResponse {
+    Going => "GOING",
+    Maybe => "MAYBE",
+    NotGoing => "NOT_GOING",
+});
+
+stored_enum!(ReactionKind {
+    Support => "SUPPORT",
+    Hug => "HUG",
+    Strength => "STRENGTH",
+    Celebrate => "CELEBRATE",
+    /// "Me too."
+    Relate => "RELATE",
+});
+
+stored_enum!(GoalStatus {
+    Active => "ACTIVE",
+    Achieved => "ACHIEVED",
+    Abandoned => "ABANDONED",
+});
+
+/// How many reacted one way to a post or goal (its GraphQL fields are in
+/// `posts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReactionCount {
+    pub kind: ReactionKind,
+    pub count: i32,
+}
+
+/// A meeting held since a member joined, and what was recorded for them
+/// (its GraphQL fields are in `meetings`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceRecord {
+    pub meeting_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub topic: Option<String>,
+    /// Null when attendance was not taken.
+    pub status: Option<AttendanceStatus>,
+}
+
+/// A member's attendance: the meetings held since they joined, newest
+/// first, and their streak.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    pub records: Vec<AttendanceRecord>,
+    pub streak: u32,
+}
+
+impl History {
+    pub fn attended(&self) -> u32 {
+        self.records
+            .iter()
+            .filter(|r| r.status == Some(AttendanceStatus::Attended))
+            .count() as u32
+    }
+}
+
+/// A meeting that was held (ended, not cancelled), as a history reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldMeeting {
+    pub id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub topic: Option<String>,
+}
+
+/// A member's history from the meetings their group held (newest first)
+/// and what was recorded for them (by meeting): every meeting since they
+/// first joined (`member_since`), and any earlier one a facilitator
+/// recorded them at (added to the group after the fact).
+pub fn history(
+    member_since: DateTime<Utc>,
+    held: &[&HeldMeeting],
+    recorded: &HashMap<Uuid, AttendanceStatus>,
+) -> History {
+    let records: Vec<AttendanceRecord> = held
+        .iter()
+        .filter_map(|meeting| {
+            let status = recorded.get(&meeting.id).copied();
+            (meeting.ends_at >= member_since || status.is_some()).then(|| AttendanceRecord {
+                meeting_id: meeting.id,
+                starts_at: meeting.starts_at,
+                ends_at: meeting.ends_at,
+                topic: meeting.topic.clone(),
+                status,
+            })
+        })
+        .collect();
+    let statuses: Vec<Option<AttendanceStatus>> = records.iter().map(|r| r.status).collect();
+    History {
+        streak: attendance_streak(&statuses),
+        records,
+    }
+}
+
+/// The span of a meeting list: `from` defaults to 12 hours ago, `to` to 90
+/// days after `from`; `to` after `from`, at most a year apart.
+pub fn meeting_range(
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), InputError> {
+    let from = from.unwrap_or(now - MEETINGS_LOOK_BACK);
+    let to = to.unwrap_or(from + DEFAULT_MEETING_RANGE);
+    if to <= from {
+        return Err(InputError::new("to", "to must be after from"));
+    }
+    if to - from > MAX_MEETING_RANGE {
+        return Err(InputError::new("to", "at most a year of meetings at once"));
+    }
+    Ok((from, to))
+}
+
+/// A goal's status after its owner records `percent` (0–100): the status
+/// they chose, else achieved at 100, else as it was.
+pub fn goal_progress(
+    percent: i32,
+    chosen: Option<GoalStatus>,
+    current: GoalStatus,
+) -> Result<GoalStatus, InputError> {
+    if !(0..=100).contains(&percent) {
+        return Err(InputError::new(
+            "progressPercent",
+            "progressPercent must be from 0 to 100",
+        ));
+    }
+    Ok(chosen.unwrap_or(if percent == 100 {
+        GoalStatus::Achieved
+    } else {
+        current
+    }))
+}
 
 /// The meetings of a weekly series: the first at `starts_at`, then every 7
 /// days at the same wall-clock time in `zone` (so a 7 pm meeting stays at
@@ -165,5 +318,58 @@ mod tests {
         for (records, streak) in cases {
             assert_eq!(attendance_streak(records), streak, "{records:?}");
         }
+    }
+
+    #[test]
+    fn a_history_counts_meetings_since_joining_and_earlier_recorded_ones() {
+        let meeting = |day: &str| HeldMeeting {
+            id: Uuid::now_v7(),
+            starts_at: utc(&format!("2026-12-{day}T18:00:00Z")),
+            ends_at: utc(&format!("2026-12-{day}T19:00:00Z")),
+            topic: None,
+        };
+        let (late, mid, early) = (meeting("15"), meeting("08"), meeting("01"));
+        let joined = utc("2026-12-05T00:00:00Z");
+        let recorded = HashMap::from([(late.id, Attended), (early.id, Attended)]);
+        let seen = history(joined, &[&late, &mid, &early], &recorded);
+        let ids: Vec<Uuid> = seen.records.iter().map(|r| r.meeting_id).collect();
+        // The early meeting counts (they were recorded there); the one
+        // since joining without a record is shown, and skipped by the streak.
+        assert_eq!(ids, [late.id, mid.id, early.id]);
+        assert_eq!(seen.records[1].status, None);
+        assert_eq!((seen.streak, seen.attended()), (2, 2));
+        // A meeting before they joined, without a record, is not theirs.
+        let unrecorded = history(joined, &[&early], &HashMap::new());
+        assert!(unrecorded.records.is_empty());
+    }
+
+    #[test]
+    fn a_meeting_list_spans_at_most_a_year() {
+        let now = utc("2026-12-01T12:00:00Z");
+        assert_eq!(
+            meeting_range(None, None, now),
+            Ok((
+                utc("2026-12-01T00:00:00Z"),
+                utc("2026-12-01T00:00:00Z") + Duration::days(90)
+            ))
+        );
+        let field = |r: Result<_, InputError>| r.map(|_| ()).map_err(|e| e.field);
+        assert_eq!(field(meeting_range(Some(now), Some(now), now)), Err("to"));
+        let far = now + Duration::days(367);
+        assert_eq!(field(meeting_range(Some(now), Some(far), now)), Err("to"));
+        let year = now + Duration::days(366);
+        assert_eq!(field(meeting_range(Some(now), Some(year), now)), Ok(()));
+    }
+
+    #[test]
+    fn full_progress_achieves_a_goal_unless_told_otherwise() {
+        use GoalStatus::*;
+        assert_eq!(goal_progress(100, None, Active), Ok(Achieved));
+        assert_eq!(goal_progress(40, None, Active), Ok(Active));
+        assert_eq!(goal_progress(100, Some(Abandoned), Active), Ok(Abandoned));
+        assert_eq!(
+            goal_progress(101, None, Active).map_err(|e| e.field),
+            Err("progressPercent")
+        );
     }
 }
