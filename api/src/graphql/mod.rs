@@ -25,6 +25,7 @@ pub struct Query(
     audit::AuditQueries,
     tapering::TaperingQueries,
     monitoring::MonitoringQueries,
+    crate::notifications::NotificationsQueries,
     groups::GroupsQueries,
     care::CareQueries,
     education::EducationQueries,
@@ -37,6 +38,7 @@ pub struct Mutation(
     patients::PatientsMutations,
     tapering::TaperingMutations,
     monitoring::MonitoringMutations,
+    crate::notifications::NotificationsMutations,
     groups::GroupsMutations,
     care::CareMutations,
     education::EducationMutations,
@@ -46,6 +48,7 @@ pub struct Mutation(
 pub struct Subscription(
     SystemSubscription,
     monitoring::MonitoringSubscriptions,
+    crate::notifications::NotificationsSubscriptions,
     groups::GroupsSubscriptions,
 );
 
