@@ -2,7 +2,7 @@
 //! the alerts it raises, in one transaction), finding one, and a patient's
 //! list.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -78,7 +78,7 @@ pub async fn submit(
 fn row(
     patient: &patients::Model,
     new: NewCheckIn,
-    local_date: chrono::NaiveDate,
+    local_date: NaiveDate,
     now: DateTime<Utc>,
 ) -> check_ins::ActiveModel {
     check_ins::ActiveModel {

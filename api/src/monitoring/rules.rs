@@ -307,4 +307,30 @@ mod tests {
         assert!(high_craving(id(), 8).is_some());
         assert!(high_craving(id(), 7).is_none());
     }
+
+    #[test]
+    fn kinds_and_statuses_round_trip_their_stored_forms() {
+        use AlertKind::*;
+        for kind in [
+            WithdrawalModerateOrWorse,
+            WorseningTrend,
+            PainFunctionWorse,
+            DoseAboveSchedule,
+            NaloxoneOfferDue,
+            HighCraving,
+        ] {
+            assert_eq!(AlertKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind.notification_kind(), format!("ALERT_{}", kind.as_str()));
+        }
+        assert_eq!(HighCraving.notification_kind(), "ALERT_HIGH_CRAVING");
+        assert!(!NaloxoneOfferDue.tells_patient() && HighCraving.tells_patient());
+        for status in [
+            AlertStatus::Open,
+            AlertStatus::Acknowledged,
+            AlertStatus::Resolved,
+        ] {
+            assert_eq!(AlertStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(AlertStatus::Resolved.as_str(), "RESOLVED");
+    }
 }

@@ -231,6 +231,7 @@ mod tests {
             let mut items = [0; 11];
             items[i] = bad;
             let err = score(Instrument::Cows, &items).unwrap_err();
+            assert_eq!(err.field, "items");
             assert!(
                 err.message.contains(&format!("item {}", i + 1)),
                 "{}",
