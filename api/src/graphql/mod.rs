@@ -26,6 +26,7 @@ pub struct Query(
     audit::AuditQueries,
     tapering::TaperingQueries,
     monitoring::MonitoringQueries,
+    crate::notifications::NotificationsQueries,
     groups::GroupsQueries,
     care::CareQueries,
     education::EducationQueries,
@@ -38,6 +39,7 @@ pub struct Mutation(
     patients::PatientsMutations,
     tapering::TaperingMutations,
     monitoring::MonitoringMutations,
+    crate::notifications::NotificationsMutations,
     groups::GroupsMutations,
     care::CareMutations,
     education::EducationMutations,
@@ -47,6 +49,7 @@ pub struct Mutation(
 pub struct Subscription(
     SystemSubscription,
     monitoring::MonitoringSubscriptions,
+    crate::notifications::NotificationsSubscriptions,
     groups::GroupsSubscriptions,
 );
 

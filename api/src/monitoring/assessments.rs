@@ -1,29 +1,30 @@
-//! Withdrawal assessments: COWS by a care-team clinician, SOWS by the
-//! patient or a care-team clinician. The server scores them and assigns the
-//! band; the items are stored, not only the total.
+//! GraphQL surface of withdrawal assessments: COWS by a care-team
+//! clinician, SOWS by the patient or a care-team clinician. The server
+//! scores them and assigns the band (`scales`); the items are stored, not
+//! only the total (`assessment_store`).
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, connection::Connection};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
-};
 use serde::Serialize;
 use uuid::Uuid;
 
 use entity::withdrawal_assessments;
 
-use super::{alerts, scales};
+use super::{
+    assessment_store::{self, ASSESSMENT_SUBMIT, NewAssessment},
+    scales,
+};
 use crate::{
-    audit::{self, AuditEvent},
+    audit::PATIENT,
     auth::Role,
-    authz::{self, Need},
-    caller::ContextExt,
+    authz::{Need, Relationship},
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     graphql::{pagination, scalars::Date},
-    idempotency, tapering,
+    idempotency::IdempotencyKey,
 };
 
+/// The idempotency scope of an assessment.
 const SUBMIT_ASSESSMENT: &str = "submitWithdrawalAssessment";
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,132 +101,71 @@ pub struct SubmitWithdrawalAssessmentPayload {
     pub assessment: WithdrawalAssessment,
 }
 
-pub async fn submit(
-    ctx: &Context<'_>,
-    input: SubmitWithdrawalAssessmentInput,
-) -> ApiResult<WithdrawalAssessment> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let instrument: scales::Instrument = input.instrument.into();
-    // COWS is clinician-rated; SOWS is the patient's (or a clinician's).
-    let roles: &[Role] = match instrument {
-        scales::Instrument::Cows => &[Role::Clinician],
-        scales::Instrument::Sows => &[Role::Clinician, Role::Patient],
-    };
-    if let Err(err) = authz::require_role(principal, roles) {
-        audit::record(
-            db,
-            ctx.request_id(),
-            AuditEvent::by(
-                principal,
-                "assessment.submit",
-                "WithdrawalAssessment",
-                None,
-                None,
-                false,
-            ),
-        )
-        .await?;
-        return Err(err);
+#[derive(Default)]
+pub struct AssessmentsMutation;
+
+#[Object]
+impl AssessmentsMutation {
+    /// COWS (care-team clinician) or SOWS (the patient or a care-team
+    /// clinician); scored by the server.
+    async fn submit_withdrawal_assessment(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitWithdrawalAssessmentInput,
+    ) -> async_graphql::Result<SubmitWithdrawalAssessmentPayload> {
+        let caller = ctx.caller().await?;
+        Ok(SubmitWithdrawalAssessmentPayload {
+            assessment: submit(&caller, input).await?,
+        })
     }
-    let (patient, relationship) = authz::authorize_patient(
-        db,
-        principal,
-        ctx.request_id(),
-        input.patient_id,
-        Need::Identity,
-        "assessment.submit",
-    )
-    .await?;
-    let may_submit =
-        relationship.care_team || (instrument == scales::Instrument::Sows && relationship.own);
-    if !may_submit {
-        return Err(ApiError::NotFound("patient"));
-    }
-    let key = input.idempotency_key.clone();
-    let fingerprint = idempotency::fingerprint(&input);
-    if let Some(key) = &key {
-        idempotency::validate_key(key)?;
-        if let Some(existing) =
-            idempotency::replay(db, principal.user_id, SUBMIT_ASSESSMENT, key, &fingerprint).await?
-        {
-            return existing_assessment(db, existing).await;
-        }
-    }
-    let score =
-        scales::score(instrument, &input.items).map_err(|e| ApiError::bad_input("items", e.0))?;
-    let now = Utc::now();
-    let timezone = crate::patients::patient_store::timezone(db, &patient).await?;
-    let txn = db.begin().await?;
-    let assessment = withdrawal_assessments::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(patient.organization_id),
-        patient_id: Set(patient.id),
-        instrument: Set(instrument.as_str().to_owned()),
-        items: Set(serde_json::to_string(&input.items).unwrap_or_else(|_| "[]".into())),
-        total: Set(score.total),
-        severity: Set(score.severity.as_str().to_owned()),
-        assessed_by_user_id: Set(principal.user_id),
-        assessed_at: Set(now),
-        local_date: Set(tapering::lifecycle::today_in(&timezone, now)),
-    }
-    .insert(&txn)
-    .await?;
-    if let Some(key) = &key
-        && !idempotency::remember(
-            &txn,
-            principal.user_id,
-            SUBMIT_ASSESSMENT,
-            key,
-            &fingerprint,
-            assessment.id,
-        )
-        .await?
-    {
-        txn.rollback().await?;
-        return match idempotency::replay(
-            db,
-            principal.user_id,
-            SUBMIT_ASSESSMENT,
-            key,
-            &fingerprint,
-        )
-        .await?
-        {
-            Some(existing) => existing_assessment(db, existing).await,
-            None => Err(ApiError::conflict(
-                "a concurrent request with this key failed; retry",
-            )),
-        };
-    }
-    let events = alerts::after_assessment(&txn, &patient, &assessment, now).await?;
-    audit::record(
-        &txn,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "assessment.submit",
-            "WithdrawalAssessment",
-            Some(assessment.id),
-            Some(patient.id),
-            true,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    ctx.app().hub.publish(events).await;
-    Ok(WithdrawalAssessment(assessment))
 }
 
-async fn existing_assessment(
-    db: &impl ConnectionTrait,
-    id: Uuid,
+/// COWS is clinician-rated; SOWS is the patient's (or a clinician's).
+fn roles(instrument: scales::Instrument) -> &'static [Role] {
+    match instrument {
+        scales::Instrument::Cows => &[Role::Clinician],
+        scales::Instrument::Sows => &[Role::Clinician, Role::Patient],
+    }
+}
+
+/// The care team may submit either scale; the patient only their own SOWS.
+fn may_submit(instrument: scales::Instrument, relationship: &Relationship) -> bool {
+    relationship.care_team || (instrument == scales::Instrument::Sows && relationship.own)
+}
+
+/// Scores and stores an assessment of the patient; a retry with the same
+/// key and input answers the first one.
+pub async fn submit(
+    caller: &Caller,
+    input: SubmitWithdrawalAssessmentInput,
 ) -> ApiResult<WithdrawalAssessment> {
-    withdrawal_assessments::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(WithdrawalAssessment)
-        .ok_or_else(|| ApiError::conflict("the first request with this key left no assessment"))
+    let instrument: scales::Instrument = input.instrument.into();
+    caller.require(roles(instrument), ASSESSMENT_SUBMIT)?;
+    let access = caller
+        .patient(input.patient_id, Need::Identity, ASSESSMENT_SUBMIT)
+        .await?;
+    if !may_submit(instrument, &access.relationship) {
+        return Err(ApiError::NotFound(PATIENT.noun));
+    }
+    let key = input
+        .idempotency_key
+        .as_deref()
+        .map(|key| IdempotencyKey::new(caller.user_id(), SUBMIT_ASSESSMENT, key, &input))
+        .transpose()?;
+    if let Some(key) = &key
+        && let Some(existing) = key.replay(caller.db()).await?
+    {
+        let existing = assessment_store::replayed(caller.db(), existing).await?;
+        return Ok(WithdrawalAssessment(existing));
+    }
+    let score = scales::score(instrument, &input.items)?;
+    let new = NewAssessment {
+        instrument,
+        items: &input.items,
+        score,
+    };
+    let stored = assessment_store::submit(caller, &access.patient, new, key.as_ref()).await?;
+    Ok(WithdrawalAssessment(stored))
 }
 
 /// A patient's assessments, newest first.
@@ -240,16 +180,7 @@ pub async fn list_for_patient(
         after.as_deref(),
         ctx.app().config.limits.max_page_size,
     )?;
-    let mut query = withdrawal_assessments::Entity::find()
-        .filter(withdrawal_assessments::Column::PatientId.eq(patient));
-    if let Some(after) = page.after {
-        query = query.filter(withdrawal_assessments::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(withdrawal_assessments::Column::Id)
-        .limit(page.fetch())
-        .all(ctx.db()?)
-        .await?;
+    let rows = assessment_store::page(ctx.db()?, patient, page).await?;
     Ok(pagination::connection(
         rows.into_iter()
             .map(|a| (a.id, WithdrawalAssessment(a)))

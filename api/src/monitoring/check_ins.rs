@@ -1,28 +1,30 @@
-//! Daily check-ins from the patient's phone (several a day are fine, each
-//! its own record): pain, PEG, craving, mood, sleep, self-care, triggers and
-//! coping. Idempotent by key; every range checked, naming the field.
+//! GraphQL surface of daily check-ins from the patient's phone (several a
+//! day are fine, each its own record): pain, PEG, craving, mood, sleep,
+//! self-care, triggers and coping. Idempotent by key; every range checked,
+//! naming the field. Stored by `check_in_store`.
+
+use std::ops::RangeInclusive;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, connection::Connection};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
-};
 use serde::Serialize;
 use uuid::Uuid;
 
-use entity::{check_ins, patients};
+use entity::check_ins;
 
-use super::{alerts, scales};
+use super::{
+    check_in_store::{self, CHECK_IN_SUBMIT, NewCheckIn},
+    scales,
+};
 use crate::{
-    audit::{self, AuditEvent},
-    auth::Role,
-    caller::ContextExt,
+    caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     graphql::{pagination, scalars::Date},
-    idempotency, tapering,
+    idempotency::IdempotencyKey,
+    validation::optional_in_range,
 };
 
+/// The idempotency scope of a check-in.
 const SUBMIT_CHECK_IN: &str = "submitCheckIn";
 
 pub struct CheckIn(pub check_ins::Model);
@@ -131,26 +133,30 @@ pub struct SubmitCheckInPayload {
     pub check_in: CheckIn,
 }
 
-fn range(field: &str, value: Option<i32>, min: i32, max: i32) -> ApiResult<()> {
-    match value {
-        Some(v) if !(min..=max).contains(&v) => Err(ApiError::bad_input(
-            field,
-            format!("{field} must be from {min} to {max}"),
-        )),
-        _ => Ok(()),
-    }
-}
+/// Pain, PEG items, craving and meals.
+const SCORE: RangeInclusive<i32> = 0..=10;
+const MOOD: RangeInclusive<i32> = 1..=5;
+/// Minutes of exercise or mindfulness: at most a day's.
+const MINUTES: RangeInclusive<i32> = 0..=1440;
+const SLEEP_HOURS_MAX: f64 = 24.0;
+/// Characters in a check-in's note.
+pub const NOTE_MAX: usize = 2000;
+/// Entries in a list (triggers, coping strategies).
+pub const LIST_MAX: usize = 50;
+/// Characters in one list entry.
+pub const ENTRY_MAX: usize = 100;
 
+/// A list as stored (a JSON array), if its entries are within the limits.
 fn list(field: &str, values: &Option<Vec<String>>) -> ApiResult<String> {
     let values = values.clone().unwrap_or_default();
-    if values.len() > 50
+    if values.len() > LIST_MAX
         || values
             .iter()
-            .any(|v| v.trim().is_empty() || v.chars().count() > 100)
+            .any(|v| v.trim().is_empty() || v.chars().count() > ENTRY_MAX)
     {
         return Err(ApiError::bad_input(
             field,
-            format!("{field}: at most 50 entries of 1 to 100 characters"),
+            format!("{field}: at most {LIST_MAX} entries of 1 to {ENTRY_MAX} characters"),
         ));
     }
     Ok(serde_json::to_string(&values).unwrap_or_else(|_| "[]".into()))
@@ -158,21 +164,21 @@ fn list(field: &str, values: &Option<Vec<String>>) -> ApiResult<String> {
 
 /// Checks every field of a check-in; `BAD_USER_INPUT` names the first bad one.
 pub fn validate(input: &SubmitCheckInInput) -> ApiResult<()> {
-    range("painScore", input.pain_score, 0, 10)?;
-    range("pegPain", input.peg_pain, 0, 10)?;
-    range("pegEnjoyment", input.peg_enjoyment, 0, 10)?;
-    range("pegActivity", input.peg_activity, 0, 10)?;
-    range("cravingScore", input.craving_score, 0, 10)?;
-    range("mood", input.mood, 1, 5)?;
-    range("exerciseMinutes", input.exercise_minutes, 0, 1440)?;
-    range("mindfulnessMinutes", input.mindfulness_minutes, 0, 1440)?;
-    range("meals", input.meals, 0, 10)?;
+    optional_in_range("painScore", input.pain_score, SCORE)?;
+    optional_in_range("pegPain", input.peg_pain, SCORE)?;
+    optional_in_range("pegEnjoyment", input.peg_enjoyment, SCORE)?;
+    optional_in_range("pegActivity", input.peg_activity, SCORE)?;
+    optional_in_range("cravingScore", input.craving_score, SCORE)?;
+    optional_in_range("mood", input.mood, MOOD)?;
+    optional_in_range("exerciseMinutes", input.exercise_minutes, MINUTES)?;
+    optional_in_range("mindfulnessMinutes", input.mindfulness_minutes, MINUTES)?;
+    optional_in_range("meals", input.meals, SCORE)?;
     if let Some(sleep) = input.sleep_hours
-        && !(sleep.is_finite() && (0.0..=24.0).contains(&sleep))
+        && !(sleep.is_finite() && (0.0..=SLEEP_HOURS_MAX).contains(&sleep))
     {
         return Err(ApiError::bad_input(
             "sleepHours",
-            "sleepHours must be from 0 to 24",
+            format!("sleepHours must be from 0 to {SLEEP_HOURS_MAX}"),
         ));
     }
     let pegs = [input.peg_pain, input.peg_enjoyment, input.peg_activity];
@@ -194,11 +200,11 @@ pub fn validate(input: &SubmitCheckInInput) -> ApiResult<()> {
         ));
     }
     if let Some(note) = &input.note
-        && note.chars().count() > 2000
+        && note.chars().count() > NOTE_MAX
     {
         return Err(ApiError::bad_input(
             "note",
-            "note must be at most 2000 characters",
+            format!("note must be at most {NOTE_MAX} characters"),
         ));
     }
     list("triggers", &input.triggers)?;
@@ -207,141 +213,69 @@ pub fn validate(input: &SubmitCheckInInput) -> ApiResult<()> {
     Ok(())
 }
 
-/// The caller's own patient record, or `FORBIDDEN` (audited).
-pub async fn own_patient(
-    ctx: &Context<'_>,
-    action: &'static str,
-    resource: &'static str,
-) -> ApiResult<patients::Model> {
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    let patient = if principal.has_role(Role::Patient) {
-        patients::Entity::find()
-            .filter(patients::Column::UserId.eq(principal.user_id))
-            .one(db)
-            .await?
-    } else {
-        None
-    };
-    match patient {
-        Some(patient) => Ok(patient),
-        None => {
-            audit::record(
-                db,
-                ctx.request_id(),
-                AuditEvent::by(principal, action, resource, None, None, false),
-            )
-            .await?;
-            Err(ApiError::Forbidden)
-        }
-    }
-}
-
-pub async fn submit(ctx: &Context<'_>, input: SubmitCheckInInput) -> ApiResult<CheckIn> {
-    let patient = own_patient(ctx, "checkIn.submit", "CheckIn").await?;
-    let principal = ctx.principal().await?;
-    let db = ctx.db()?;
-    idempotency::validate_key(&input.idempotency_key)?;
-    let fingerprint = idempotency::fingerprint(&input);
-    if let Some(existing) = idempotency::replay(
-        db,
-        principal.user_id,
-        SUBMIT_CHECK_IN,
-        &input.idempotency_key,
-        &fingerprint,
-    )
-    .await?
-    {
-        return existing_check_in(db, existing).await;
-    }
-    validate(&input)?;
-    let now = Utc::now();
-    let timezone = crate::patients::patient_store::timezone(db, &patient).await?;
-    let txn = db.begin().await?;
-    let check_in = check_ins::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(patient.organization_id),
-        patient_id: Set(patient.id),
-        pain_score: Set(input.pain_score),
-        peg_pain: Set(input.peg_pain),
-        peg_enjoyment: Set(input.peg_enjoyment),
-        peg_activity: Set(input.peg_activity),
-        peg_score: Set(scales::peg(
-            input.peg_pain,
-            input.peg_enjoyment,
-            input.peg_activity,
-        )),
-        craving_score: Set(input.craving_score),
-        mood: Set(input.mood),
-        sleep_hours: Set(input.sleep_hours),
-        exercise_minutes: Set(input.exercise_minutes),
-        mindfulness_minutes: Set(input.mindfulness_minutes),
-        meals: Set(input.meals),
-        triggers: Set(list("triggers", &input.triggers)?),
-        coping_strategies: Set(list("copingStrategies", &input.coping_strategies)?),
-        helpful_coping_strategies: Set(list(
+/// The check-in to store: the PEG score computed, lists as stored.
+fn entry(input: &SubmitCheckInInput) -> ApiResult<NewCheckIn> {
+    Ok(NewCheckIn {
+        pain_score: input.pain_score,
+        peg_pain: input.peg_pain,
+        peg_enjoyment: input.peg_enjoyment,
+        peg_activity: input.peg_activity,
+        peg_score: scales::peg(input.peg_pain, input.peg_enjoyment, input.peg_activity),
+        craving_score: input.craving_score,
+        mood: input.mood,
+        sleep_hours: input.sleep_hours,
+        exercise_minutes: input.exercise_minutes,
+        mindfulness_minutes: input.mindfulness_minutes,
+        meals: input.meals,
+        triggers: list("triggers", &input.triggers)?,
+        coping_strategies: list("copingStrategies", &input.coping_strategies)?,
+        helpful_coping_strategies: list(
             "helpfulCopingStrategies",
             &input.helpful_coping_strategies,
-        )?),
-        note: Set(input.note.clone()),
-        submitted_at: Set(now),
-        local_date: Set(tapering::lifecycle::today_in(&timezone, now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    if !idempotency::remember(
-        &txn,
-        principal.user_id,
-        SUBMIT_CHECK_IN,
-        &input.idempotency_key,
-        &fingerprint,
-        check_in.id,
-    )
-    .await?
-    {
-        txn.rollback().await?;
-        return match idempotency::replay(
-            db,
-            principal.user_id,
-            SUBMIT_CHECK_IN,
-            &input.idempotency_key,
-            &fingerprint,
-        )
-        .await?
-        {
-            Some(existing) => existing_check_in(db, existing).await,
-            None => Err(ApiError::conflict(
-                "a concurrent request with this key failed; retry",
-            )),
-        };
-    }
-    let events = alerts::after_check_in(&txn, &patient, &check_in, now).await?;
-    audit::record(
-        &txn,
-        ctx.request_id(),
-        AuditEvent::by(
-            principal,
-            "checkIn.submit",
-            "CheckIn",
-            Some(check_in.id),
-            Some(patient.id),
-            true,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    ctx.app().hub.publish(events).await;
-    Ok(CheckIn(check_in))
+        )?,
+        note: input.note.clone(),
+    })
 }
 
-async fn existing_check_in(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<CheckIn> {
-    check_ins::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(CheckIn)
-        .ok_or_else(|| ApiError::conflict("the first request with this key left no check-in"))
+#[derive(Default)]
+pub struct CheckInsMutation;
+
+#[Object]
+impl CheckInsMutation {
+    /// The patient's check-in from their phone. Retrying with the same
+    /// idempotency key returns the first result.
+    async fn submit_check_in(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitCheckInInput,
+    ) -> async_graphql::Result<SubmitCheckInPayload> {
+        let caller = ctx.caller().await?;
+        Ok(SubmitCheckInPayload {
+            check_in: submit(&caller, input).await?,
+        })
+    }
+}
+
+/// The caller's own check-in (patients only); a retry with the same key
+/// and input answers the first one.
+pub async fn submit(caller: &Caller, input: SubmitCheckInInput) -> ApiResult<CheckIn> {
+    let patient = caller.own_patient(CHECK_IN_SUBMIT).await?;
+    let key = IdempotencyKey::new(
+        caller.user_id(),
+        SUBMIT_CHECK_IN,
+        &input.idempotency_key,
+        &input,
+    )?;
+    if let Some(existing) = key.replay(caller.db()).await? {
+        return Ok(CheckIn(
+            check_in_store::replayed(caller.db(), existing).await?,
+        ));
+    }
+    validate(&input)?;
+    let new = entry(&input)?;
+    Ok(CheckIn(
+        check_in_store::submit(caller, &patient, new, &key).await?,
+    ))
 }
 
 /// A patient's check-ins, oldest first; `updatedSince` for mobile sync.
@@ -357,18 +291,7 @@ pub async fn list_for_patient(
         after.as_deref(),
         ctx.app().config.limits.max_page_size,
     )?;
-    let mut query = check_ins::Entity::find().filter(check_ins::Column::PatientId.eq(patient));
-    if let Some(since) = updated_since {
-        query = query.filter(check_ins::Column::UpdatedAt.gte(since));
-    }
-    if let Some(after) = page.after {
-        query = query.filter(check_ins::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(check_ins::Column::Id)
-        .limit(page.fetch())
-        .all(ctx.db()?)
-        .await?;
+    let rows = check_in_store::page(ctx.db()?, patient, updated_since, page).await?;
     Ok(pagination::connection(
         rows.into_iter().map(|c| (c.id, CheckIn(c))).collect(),
         page,

@@ -1,26 +1,47 @@
 //! Monitoring: daily check-ins, withdrawal scales (COWS, SOWS), alerts to
-//! the care team when a patient is struggling, notifications delivered live,
-//! trends for charts, and the clinician's overview.
+//! the care team when a patient is struggling, trends for charts, and the
+//! clinician's overview. Alerts reach people through `notifications`.
 //!
-//! Pure rules live in `scales` (scoring and bands) and `rules` (the six
-//! alert rules); `alerts` raises them inside the triggering write's
-//! transaction; `hub` fans them out to subscribers.
+//! GraphQL surfaces (types, inputs, thin resolvers):
+//! - `check_ins`: `CheckIn`, `submitCheckIn`, `Patient.checkIns`;
+//! - `assessments`: `WithdrawalAssessment`, `submitWithdrawalAssessment`,
+//!   `Patient.withdrawalAssessments`;
+//! - `alerts`: `Alert`, `alerts`, `acknowledgeAlert`, `resolveAlert`,
+//!   `alertRaised`;
+//! - `overview`: `careTeamOverview`;
+//! - `trends`: `Patient.trends`.
+//!
+//! Their SQL: `check_in_store`, `assessment_store`, `alert_store` (also
+//! raising alerts inside the triggering write's transaction: `raise`,
+//! `after_check_in`, `after_assessment`, `after_dose`, `check_naloxone`),
+//! `overview_store`, `trend_store`.
+//!
+//! Pure rules: `rules` (the six alert rules, alert kinds and statuses),
+//! `scales` (COWS/SOWS scoring and bands, PEG), `risk` (the overview's risk
+//! score and orders), `trend_series` (rows to one `TrendDay` per day).
 
+pub mod alert_store;
 pub mod alerts;
+pub mod assessment_store;
 pub mod assessments;
+pub mod check_in_store;
 pub mod check_ins;
-pub mod graphql;
 pub mod overview;
+pub mod overview_store;
+pub mod risk;
 pub mod rules;
 pub mod scales;
+pub mod trend_series;
+pub mod trend_store;
 pub mod trends;
 
 /// The alert checks other domains' writes run in their transaction.
-pub use alerts::{after_dose, check_naloxone};
-pub use assessments::WithdrawalAssessment;
-pub use check_ins::CheckIn;
-pub use graphql::{MonitoringMutation, MonitoringQuery, MonitoringSubscription};
-pub use trends::TrendDay;
+pub use alert_store::{after_dose, check_naloxone};
+pub use alerts::{AlertsMutation, AlertsQuery, AlertsSubscription};
+pub use assessments::{AssessmentsMutation, WithdrawalAssessment};
+pub use check_ins::{CheckIn, CheckInsMutation};
+pub use overview::OverviewQuery;
+pub use trend_series::TrendDay;
 
 /// The `Patient` fields monitoring resolves (called from `patients`).
 pub mod patient_fields {
@@ -31,10 +52,10 @@ pub mod patient_fields {
 
 /// The domain's part of the schema roots (merged in `graphql`).
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MonitoringQueries(MonitoringQuery);
+pub struct MonitoringQueries(AlertsQuery, OverviewQuery);
 
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MonitoringMutations(MonitoringMutation);
+pub struct MonitoringMutations(CheckInsMutation, AssessmentsMutation, AlertsMutation);
 
 #[derive(async_graphql::MergedSubscription, Default)]
-pub struct MonitoringSubscriptions(MonitoringSubscription);
+pub struct MonitoringSubscriptions(AlertsSubscription);

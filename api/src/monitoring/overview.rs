@@ -1,53 +1,31 @@
-//! The clinician's overview: every patient on the caller's care teams with
-//! last check-in, latest withdrawal severity, open alerts, taper progress,
-//! 7-day adherence and a risk order. Set-based: the same number of SQL
-//! statements for a page of 5 as for a page of 100 (or the whole panel),
-//! since risk ordering needs every row's figures before paging.
-
-use std::collections::{HashMap, HashSet};
+//! GraphQL surface of the clinician's overview (`careTeamOverview`): every
+//! patient on the caller's care teams with last check-in, latest withdrawal
+//! severity, open alerts, taper progress, 7-day adherence and a risk order
+//! (`risk`), loaded by `overview_store`.
 
 use async_graphql::{
-    Context, Enum, Object, OutputType,
+    Context, Object, OutputType,
     connection::{Connection, ConnectionNameType, EdgeNameType, EmptyFields},
 };
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait, Query},
-};
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
 
-use entity::{
-    alerts as alert_rows, care_team_members, check_ins, dose_logs, patients, taper_plans, users,
-    withdrawal_assessments,
+use super::{
+    assessments::WithdrawalSeverity,
+    overview_store::{self, PanelRow},
+    risk::{self, CareTeamOverviewSort},
 };
-
-use super::{alerts, assessments::WithdrawalSeverity, scales::Severity};
 use crate::{
-    audit::{self, AuditEvent},
+    audit::{Action, PATIENT},
     auth::Role,
     authz::{self, Relationship},
-    caller::ContextExt,
+    caller::{Caller, ContextExt},
     error::ApiResult,
     graphql::pagination,
     patients::Patient,
-    tapering::{
-        adherence,
-        lifecycle::{self, Status},
-        plan_store,
-    },
 };
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CareTeamOverviewSort {
-    /// Highest risk first (default).
-    #[default]
-    Risk,
-    /// Longest without a check-in first.
-    LastCheckIn,
-    /// By display name.
-    Name,
-}
+/// Each patient row shown (the row's patient is the record read).
+pub const OVERVIEW_READ: Action = PATIENT.action("careTeamOverview.read");
 
 /// Names the connection as the contract does (`CareTeamOverviewConnection`).
 pub struct OverviewConnectionName;
@@ -75,23 +53,13 @@ pub type CareTeamOverviewConnection = Connection<
     OverviewEdgeName,
 >;
 
-pub struct CareTeamOverviewRow {
-    patient: patients::Model,
-    name: String,
-    last_check_in_at: Option<DateTime<Utc>>,
-    severity: Option<Severity>,
-    open_alerts: i64,
-    current_step_index: Option<i32>,
-    mme_reduction_percent: Option<f64>,
-    adherence_7d: Option<f64>,
-    risk: i32,
-}
+pub struct CareTeamOverviewRow(PanelRow);
 
 #[Object]
 impl CareTeamOverviewRow {
     async fn patient(&self) -> Patient {
         Patient {
-            model: self.patient.clone(),
+            model: self.0.patient.clone(),
             relationship: Relationship {
                 care_team: true,
                 ..Relationship::default()
@@ -99,61 +67,73 @@ impl CareTeamOverviewRow {
         }
     }
     async fn last_check_in_at(&self) -> Option<DateTime<Utc>> {
-        self.last_check_in_at
+        self.0.figures.last_check_in_at
     }
     async fn latest_withdrawal_severity(&self) -> Option<WithdrawalSeverity> {
-        self.severity.map(Into::into)
+        self.0.figures.severity.map(Into::into)
     }
     /// Alerts not yet resolved.
     async fn open_alerts(&self) -> i32 {
-        self.open_alerts as i32
+        self.0.figures.open_alerts as i32
     }
     async fn current_step_index(&self) -> Option<i32> {
-        self.current_step_index
+        self.0.current_step_index
     }
     /// From the active plan's starting MME to today's step's.
     async fn mme_reduction_percent(&self) -> Option<f64> {
-        self.mme_reduction_percent
+        self.0.mme_reduction_percent
     }
     /// 0..1, taken versus scheduled doses over the last 7 days.
     #[graphql(name = "adherence7d")]
     async fn adherence_7d(&self) -> Option<f64> {
-        self.adherence_7d
+        self.0.figures.adherence_7d
     }
     /// Higher is more urgent: 3 per open alert, 0–4 for the latest
     /// withdrawal band, 1 for adherence under 80%, 1 for no check-in in 3 days.
     async fn risk_score(&self) -> i32 {
-        self.risk
+        self.0.risk
     }
     async fn display_name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
 }
 
-fn severity_weight(severity: Option<Severity>) -> i32 {
-    match severity {
-        None | Some(Severity::None) => 0,
-        Some(Severity::Mild) => 1,
-        Some(Severity::Moderate) => 2,
-        Some(Severity::ModeratelySevere) => 3,
-        Some(Severity::Severe) => 4,
+#[derive(Default)]
+pub struct OverviewQuery;
+
+#[Object]
+impl OverviewQuery {
+    /// Every patient on the caller's care teams with what needs attention
+    /// (clinicians).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn care_team_overview(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        sort_by: Option<CareTeamOverviewSort>,
+    ) -> async_graphql::Result<CareTeamOverviewConnection> {
+        let caller = ctx.caller().await?;
+        Ok(overview(&caller, first, after, sort_by.unwrap_or_default()).await?)
     }
 }
 
+/// The caller's panel, ordered by `sort`, one page of it; each row shown is
+/// recorded as read.
 pub async fn overview(
-    ctx: &Context<'_>,
+    caller: &Caller,
     first: Option<i32>,
     after: Option<String>,
     sort: CareTeamOverviewSort,
 ) -> ApiResult<CareTeamOverviewConnection> {
-    let principal = ctx.principal().await?;
-    authz::require_role(principal, &[Role::Clinician])?;
-    let db = ctx.db()?;
+    // Refused without a record, as the role can never see a panel.
+    authz::require_role(caller.principal(), &[Role::Clinician])?;
     let (first, offset) = pagination::offset_page(
         first,
         after.as_deref(),
-        ctx.app().config.limits.max_page_size,
+        caller.app().config.limits.max_page_size,
     )?;
+<<<<<<< HEAD
     let now = Utc::now();
 
     // 1. The panel.
@@ -380,5 +360,21 @@ pub async fn overview(
         }),
     )
     .await?;
+=======
+    let mut rows = overview_store::panel(caller.db(), caller.principal(), Utc::now()).await?;
+    risk::sort(&mut rows, sort);
+    caller.record_all(
+        rows.iter()
+            .skip(offset as usize)
+            .take(first as usize)
+            .map(|r| {
+                caller
+                    .event(OVERVIEW_READ)
+                    .resource(r.patient.id)
+                    .patient(r.patient.id)
+            }),
+    );
+    let rows = rows.into_iter().map(CareTeamOverviewRow).collect();
+>>>>>>> wt-monitoring
     Ok(pagination::offset_connection(rows, first, offset))
 }

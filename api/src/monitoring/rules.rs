@@ -18,22 +18,75 @@ pub enum AlertKind {
     HighCraving,
 }
 
-impl AlertKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WithdrawalModerateOrWorse => "WITHDRAWAL_MODERATE_OR_WORSE",
-            Self::WorseningTrend => "WORSENING_TREND",
-            Self::PainFunctionWorse => "PAIN_FUNCTION_WORSE",
-            Self::DoseAboveSchedule => "DOSE_ABOVE_SCHEDULE",
-            Self::NaloxoneOfferDue => "NALOXONE_OFFER_DUE",
-            Self::HighCraving => "HIGH_CRAVING",
-        }
-    }
+crate::stored::stored_enum!(impl AlertKind {
+    WithdrawalModerateOrWorse => "WITHDRAWAL_MODERATE_OR_WORSE",
+    WorseningTrend => "WORSENING_TREND",
+    PainFunctionWorse => "PAIN_FUNCTION_WORSE",
+    DoseAboveSchedule => "DOSE_ABOVE_SCHEDULE",
+    NaloxoneOfferDue => "NALOXONE_OFFER_DUE",
+    HighCraving => "HIGH_CRAVING",
+});
 
+impl AlertKind {
     /// Whether the patient is told their care team was notified.
     pub fn tells_patient(self) -> bool {
         !matches!(self, Self::NaloxoneOfferDue)
     }
+
+    /// The title of the care team's notification.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::WithdrawalModerateOrWorse => "Moderate or worse withdrawal during the taper",
+            Self::WorseningTrend => "Symptoms worsening over three reports",
+            Self::PainFunctionWorse => "Pain and function worse than at the taper's start",
+            Self::DoseAboveSchedule => "Doses above the schedule",
+            Self::NaloxoneOfferDue => "Naloxone offer due",
+            Self::HighCraving => "High craving reported",
+        }
+    }
+
+    /// The kind of the notifications an alert of this kind sends.
+    pub fn notification_kind(self) -> String {
+        format!("ALERT_{}", self.as_str())
+    }
+}
+
+/// Where an alert stands: open until a clinician acknowledges it, then
+/// resolved with a note of what was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertStatus {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+crate::stored::stored_enum!(impl AlertStatus {
+    Open => "OPEN",
+    Acknowledged => "ACKNOWLEDGED",
+    Resolved => "RESOLVED",
+});
+
+/// An open alert for the same cause is not raised again within this time.
+pub const DUPLICATE_WINDOW_HOURS: i64 = 24;
+
+/// The care team's notification body: who, what, and what to do.
+pub fn team_message(patient_name: &str, raised: &Raised) -> String {
+    format!(
+        "{patient_name}: {}. {}",
+        raised.summary, raised.suggested_action
+    )
+}
+
+/// The title of the patient's notification, when the alert tells them.
+pub const PATIENT_TITLE: &str = "Your care team was notified";
+
+/// The patient's notification body: their care team will review it, and
+/// nothing about their dose changes by itself.
+pub fn patient_message(raised: &Raised) -> String {
+    format!(
+        "{}. Your care team will review it; nothing about your dose changes by itself.",
+        raised.summary
+    )
 }
 
 /// A reading an alert points to.
@@ -253,5 +306,31 @@ mod tests {
 
         assert!(high_craving(id(), 8).is_some());
         assert!(high_craving(id(), 7).is_none());
+    }
+
+    #[test]
+    fn kinds_and_statuses_round_trip_their_stored_forms() {
+        use AlertKind::*;
+        for kind in [
+            WithdrawalModerateOrWorse,
+            WorseningTrend,
+            PainFunctionWorse,
+            DoseAboveSchedule,
+            NaloxoneOfferDue,
+            HighCraving,
+        ] {
+            assert_eq!(AlertKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind.notification_kind(), format!("ALERT_{}", kind.as_str()));
+        }
+        assert_eq!(HighCraving.notification_kind(), "ALERT_HIGH_CRAVING");
+        assert!(!NaloxoneOfferDue.tells_patient() && HighCraving.tells_patient());
+        for status in [
+            AlertStatus::Open,
+            AlertStatus::Acknowledged,
+            AlertStatus::Resolved,
+        ] {
+            assert_eq!(AlertStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(AlertStatus::Resolved.as_str(), "RESOLVED");
     }
 }

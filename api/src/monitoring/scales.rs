@@ -8,28 +8,15 @@
 //!   1–10 mild, 11–20 moderate, 21–64 severe.
 //! - PEG (Krebs et al. 2009): three items 0–10; score = their mean.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use crate::error::InputError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Instrument {
     Cows,
     Sows,
 }
 
-impl Instrument {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cows => "COWS",
-            Self::Sows => "SOWS",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "COWS" => Some(Self::Cows),
-            "SOWS" => Some(Self::Sows),
-            _ => None,
-        }
-    }
-}
+crate::stored::stored_enum!(impl Instrument { Cows => "COWS", Sows => "SOWS" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -40,28 +27,13 @@ pub enum Severity {
     Severe,
 }
 
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "NONE",
-            Self::Mild => "MILD",
-            Self::Moderate => "MODERATE",
-            Self::ModeratelySevere => "MODERATELY_SEVERE",
-            Self::Severe => "SEVERE",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "NONE" => Self::None,
-            "MILD" => Self::Mild,
-            "MODERATE" => Self::Moderate,
-            "MODERATELY_SEVERE" => Self::ModeratelySevere,
-            "SEVERE" => Self::Severe,
-            _ => return None,
-        })
-    }
-}
+crate::stored::stored_enum!(impl Severity {
+    None => "NONE",
+    Mild => "MILD",
+    Moderate => "MODERATE",
+    ModeratelySevere => "MODERATELY_SEVERE",
+    Severe => "SEVERE",
+});
 
 /// COWS items in the published order, each with the values it may take.
 pub const COWS_ITEMS: [(&str, &[i32]); 11] = [
@@ -105,22 +77,28 @@ pub struct Score {
     pub severity: Severity,
 }
 
-/// Why items were refused: the message names the item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemError(pub String);
+/// The input field the items come from (`BAD_USER_INPUT` names it).
+pub const ITEMS_FIELD: &str = "items";
 
-pub fn score(instrument: Instrument, items: &[i32]) -> Result<Score, ItemError> {
+/// Scores `items`; a refusal names the item at fault in its message.
+pub fn score(instrument: Instrument, items: &[i32]) -> Result<Score, InputError> {
     match instrument {
         Instrument::Cows => {
             if items.len() != COWS_ITEMS.len() {
-                return Err(ItemError(format!("COWS has 11 items; got {}", items.len())));
+                return Err(InputError::new(
+                    ITEMS_FIELD,
+                    format!("COWS has 11 items; got {}", items.len()),
+                ));
             }
             for (i, (value, (name, allowed))) in items.iter().zip(COWS_ITEMS).enumerate() {
                 if !allowed.contains(value) {
-                    return Err(ItemError(format!(
-                        "COWS item {} ({name}) takes {allowed:?}; got {value}",
-                        i + 1
-                    )));
+                    return Err(InputError::new(
+                        ITEMS_FIELD,
+                        format!(
+                            "COWS item {} ({name}) takes {allowed:?}; got {value}",
+                            i + 1
+                        ),
+                    ));
                 }
             }
             let total = items.iter().sum();
@@ -131,14 +109,17 @@ pub fn score(instrument: Instrument, items: &[i32]) -> Result<Score, ItemError> 
         }
         Instrument::Sows => {
             if items.len() != SOWS_ITEMS.len() {
-                return Err(ItemError(format!("SOWS has 16 items; got {}", items.len())));
+                return Err(InputError::new(
+                    ITEMS_FIELD,
+                    format!("SOWS has 16 items; got {}", items.len()),
+                ));
             }
             for (i, (value, name)) in items.iter().zip(SOWS_ITEMS).enumerate() {
                 if !(0..=4).contains(value) {
-                    return Err(ItemError(format!(
-                        "SOWS item {} ({name}) takes 0 to 4; got {value}",
-                        i + 1
-                    )));
+                    return Err(InputError::new(
+                        ITEMS_FIELD,
+                        format!("SOWS item {} ({name}) takes 0 to 4; got {value}", i + 1),
+                    ));
                 }
             }
             let total = items.iter().sum();
@@ -250,7 +231,12 @@ mod tests {
             let mut items = [0; 11];
             items[i] = bad;
             let err = score(Instrument::Cows, &items).unwrap_err();
-            assert!(err.0.contains(&format!("item {}", i + 1)), "{}", err.0);
+            assert_eq!(err.field, "items");
+            assert!(
+                err.message.contains(&format!("item {}", i + 1)),
+                "{}",
+                err.message
+            );
         }
         for i in 0..16 {
             let mut items = [0; 16];
