@@ -50,9 +50,12 @@ def reexports(modfile):
         text = strip_comments(strip_tests(open(os.path.join(ROOT, modfile)).read()))
         mod = module_of(modfile)
         for m in re.finditer(r"\bpub\s+use\s+([^;]+);", text):
-            for p in expand(re.sub(r"\s+", "", m.group(1))):
+            tree = re.sub(r"\s+as\s+(\w+)", r"@\1", m.group(1))
+            for p in expand(re.sub(r"\s+", "", tree)):
                 segs = p.split("::")
-                name = segs[-1].split("as")[-1] if "as" in segs[-1] else segs[-1]
+                name = segs[-1]
+                if "@" in name:
+                    segs[-1], name = name.split("@")
                 if segs[0] == "crate":
                     full = segs[1:]
                 elif segs[0] == "super":
@@ -120,7 +123,7 @@ def imports(rel, text):
     code = strip_comments(strip_tests(text))
     paths = []
     for m in re.finditer(r"\buse\s+([^;]+);", code):
-        for p in expand(re.sub(r"\s+", "", m.group(1))):
+        for p in expand(re.sub(r"\s+", "", re.sub(r"\s+as\s+\w+", "", m.group(1)))):
             paths.append(p)
     body = re.sub(r"\buse\s+[^;]+;", "", code)
     paths += re.findall(r"\b(?:crate|super)(?:::[A-Za-z_][A-Za-z0-9_]*)+", body)

@@ -111,27 +111,6 @@ impl AuditEvent {
         self.allowed(false)
     }
 
-    /// The positional form the domains used before the builder; kept until
-    /// every call site names its fields.
-    pub fn by(
-        actor: &Principal,
-        action: &'static str,
-        resource_type: &'static str,
-        resource_id: Option<Uuid>,
-        patient_id: Option<Uuid>,
-        allowed: bool,
-    ) -> Self {
-        Self {
-            organization_id: actor.organization_id,
-            actor_user_id: Some(actor.user_id),
-            patient_id,
-            action,
-            resource_type,
-            resource_id,
-            allowed,
-        }
-    }
-
     /// Done by no signed-in user (a sign-in attempt, a job).
     pub fn without_actor(mut self) -> Self {
         self.actor_user_id = None;

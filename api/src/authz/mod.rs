@@ -2,16 +2,14 @@
 //! a patient's record — the patient, their care team, their consent
 //! holders, admins of their organization — decided here and nowhere else.
 //!
-//! Resolvers ask `policy` for one record (`authorize_patient`), or for the
-//! SQL condition that limits a list to what the caller may see
-//! (`visible_patients`). Every decision about a patient's record is audited.
+//! Work functions ask through the `Caller` (`caller.patient(...)`,
+//! `caller.group(...)`), which records each decision in the audit trail;
+//! lists take the SQL condition that limits them to what the caller may see
+//! (`visible_patients`, `groups::visible_groups`).
 
 pub mod consent;
 pub mod groups;
 pub mod policy;
 
 pub use consent::ConsentCategory;
-pub use policy::{
-    Need, Relationship, authorize_patient, relationships, require_role, require_role_audited,
-    visible_patients,
-};
+pub use policy::{Need, Relationship, relationships, require_role, visible_patients};

@@ -23,7 +23,6 @@ use entity::{care_team_members, consents, patients};
 
 use super::ConsentCategory;
 use crate::{
-    audit::{self, AuditEvent},
     auth::{Principal, Role},
     error::{ApiError, ApiResult},
 };
@@ -205,75 +204,6 @@ pub async fn relationships(
             (patient.id, relationship)
         })
         .collect())
-}
-
-/// `require_role`, with a denial written to the audit trail (in the
-/// caller's organization, naming no patient).
-pub async fn require_role_audited(
-    db: &impl ConnectionTrait,
-    request_id: &str,
-    principal: &Principal,
-    roles: &[Role],
-    action: &'static str,
-    resource_type: &'static str,
-) -> ApiResult<()> {
-    let allowed = require_role(principal, roles);
-    if allowed.is_err() {
-        audit::record(
-            db,
-            request_id,
-            AuditEvent::by(principal, action, resource_type, None, None, false),
-        )
-        .await?;
-    }
-    allowed
-}
-
-/// Loads the patient and checks `need`, writing the audit event either way.
-/// A patient the caller may not see (or may see but not for `need`) is
-/// `NOT_FOUND`, so the answer never reveals more than the caller may know.
-pub async fn authorize_patient(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    request_id: &str,
-    patient_id: Uuid,
-    need: Need,
-    action: &'static str,
-) -> ApiResult<(patients::Model, Relationship)> {
-    let patient = patients::Entity::find_by_id(patient_id)
-        .one(db)
-        .await?
-        .filter(|p| p.organization_id == principal.organization_id);
-    let Some(patient) = patient else {
-        // Unknown, or another organization's: logged without a patient id.
-        audit::record(
-            db,
-            request_id,
-            AuditEvent::by(principal, action, "Patient", Some(patient_id), None, false),
-        )
-        .await?;
-        return Err(ApiError::NotFound("patient"));
-    };
-    let relationship = relationship(db, principal, &patient).await?;
-    let allowed = relationship.allows(need);
-    audit::record(
-        db,
-        request_id,
-        AuditEvent::by(
-            principal,
-            action,
-            "Patient",
-            Some(patient.id),
-            Some(patient.id),
-            allowed,
-        ),
-    )
-    .await?;
-    if allowed {
-        Ok((patient, relationship))
-    } else {
-        Err(ApiError::NotFound("patient"))
-    }
 }
 
 /// The SQL condition on `patients` for the records whose identity the caller
