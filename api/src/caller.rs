@@ -55,6 +55,7 @@ pub struct Caller {
     db: DatabaseConnection,
     principal: Principal,
     request_id: Arc<str>,
+    correlation_id: Option<Arc<str>>,
     loaders: Arc<Loaders>,
     audit: AuditBuffer,
 }
@@ -69,6 +70,7 @@ impl Caller {
             db,
             principal,
             request_id: request_id.into(),
+            correlation_id: None,
             loaders,
             audit: AuditBuffer::default(),
         })
@@ -100,6 +102,11 @@ impl Caller {
 
     pub fn request_id(&self) -> &str {
         &self.request_id
+    }
+
+    /// The request ids the audit trail records.
+    pub fn trace(&self) -> crate::audit::Trace<'_> {
+        crate::audit::Trace::new(&self.request_id, self.correlation_id.as_deref())
     }
 
     pub fn loaders(&self) -> &Loaders {
@@ -149,7 +156,7 @@ impl Caller {
     pub async fn commit(&self, txn: DatabaseTransaction) -> ApiResult<()> {
         let events = self.audit.take();
         let written = async {
-            crate::audit::record_many(&txn, &self.request_id, events.iter().cloned()).await?;
+            crate::audit::record_traced(&txn, self.trace(), events.iter().cloned()).await?;
             txn.commit().await?;
             ApiResult::Ok(())
         }
@@ -163,7 +170,7 @@ impl Caller {
     /// Writes the pending events now (outside GraphQL, where no extension
     /// writes them at the end).
     pub async fn flush_audit(&self) -> ApiResult<()> {
-        self.audit.write(&self.db, &self.request_id).await
+        self.audit.write(&self.db, self.trace()).await
     }
 
     // ----- policy -----
@@ -332,6 +339,10 @@ impl ContextExt for Context<'_> {
             db,
             principal,
             request_id: self.request_id().into(),
+            correlation_id: self
+                .request()
+                .and_then(|r| r.correlation_id.as_deref())
+                .map(Into::into),
             loaders,
             audit: self.audit_buffer()?.clone(),
         })

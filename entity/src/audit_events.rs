@@ -14,6 +14,8 @@ pub struct Model {
     pub resource_id: Option<Uuid>,
     pub allowed: bool,
     pub request_id: String,
+    /// The client's own `x-request-id`, when it sent a well-formed one.
+    pub correlation_id: Option<String>,
     pub at: DateTimeUtc,
 }
 

@@ -14,6 +14,7 @@ mod m20261123_000003_tapering;
 mod m20261123_000004_monitoring;
 mod m20261123_000005_care_and_education;
 mod m20261130_000006_groups;
+mod m20261201_000007_audit_correlation;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_monitoring::Migration),
             Box::new(m20261123_000005_care_and_education::Migration),
             Box::new(m20261130_000006_groups::Migration),
+            Box::new(m20261201_000007_audit_correlation::Migration),
         ]
     }
 }

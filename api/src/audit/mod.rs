@@ -15,6 +15,8 @@ pub mod trail;
 pub mod trail_store;
 pub mod writer;
 
-pub use writer::{Action, AuditBuffer, AuditEvent, Kind, PATIENT, record, record_many};
+pub use writer::{
+    Action, AuditBuffer, AuditEvent, Kind, PATIENT, Trace, record, record_many, record_traced,
+};
 
 pub use trail::{AuditQueries, AuditQuery};

@@ -19,7 +19,7 @@ use async_graphql::{
     futures_util::{StreamExt, stream::BoxStream},
 };
 
-use super::AuditBuffer;
+use super::{AuditBuffer, Trace};
 use crate::{AppContext, auth::RequestContext, error::ApiError};
 
 pub struct AuditExtension;
@@ -39,13 +39,17 @@ struct PerOperation {
 async fn flush(
     app: Option<AppContext>,
     buffer: &AuditBuffer,
-    request_id: &str,
+    (request_id, correlation_id): &(String, Option<String>),
 ) -> Result<(), ServerError> {
     if buffer.pending().is_empty() {
         return Ok(());
     }
     let result = match app.as_ref().map(|app| app.db.conn()) {
-        Some(Ok(db)) => buffer.write(db, request_id).await,
+        Some(Ok(db)) => {
+            buffer
+                .write(db, Trace::new(request_id, correlation_id.as_deref()))
+                .await
+        }
         Some(Err(err)) => Err(err),
         None => Err(ApiError::internal(anyhow::anyhow!(
             "no database to audit to"
@@ -56,9 +60,9 @@ async fn flush(
     })
 }
 
-fn request_id(ctx: &ExtensionContext<'_>) -> String {
+fn request_id(ctx: &ExtensionContext<'_>) -> (String, Option<String>) {
     ctx.data_opt::<RequestContext>()
-        .map(|r| r.request_id.clone())
+        .map(|r| (r.request_id.clone(), r.correlation_id.clone()))
         .unwrap_or_default()
 }
 

@@ -56,6 +56,11 @@ impl AuditEvent {
     async fn request_id(&self) -> &str {
         &self.0.request_id
     }
+    /// The client's own `x-request-id` for that request, when it sent a
+    /// well-formed one (the trail's `requestId` is always the server's).
+    async fn correlation_id(&self) -> Option<&str> {
+        self.0.correlation_id.as_deref()
+    }
 }
 
 #[derive(Default)]

@@ -117,7 +117,7 @@ impl AuditEvent {
         self
     }
 
-    fn row(&self, request_id: &str, at: DateTime<Utc>) -> entity::audit_events::ActiveModel {
+    fn row(&self, trace: Trace<'_>, at: DateTime<Utc>) -> entity::audit_events::ActiveModel {
         entity::audit_events::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(self.organization_id),
@@ -127,7 +127,8 @@ impl AuditEvent {
             resource_type: Set(self.resource_type.to_owned()),
             resource_id: Set(self.resource_id),
             allowed: Set(self.allowed),
-            request_id: Set(request_id.chars().take(128).collect()),
+            request_id: Set(trace.request_id.chars().take(128).collect()),
+            correlation_id: Set(trace.correlation_id.map(|c| c.chars().take(128).collect())),
             at: Set(at),
         }
     }
@@ -148,8 +149,34 @@ pub async fn record_many(
     request_id: &str,
     events: impl IntoIterator<Item = AuditEvent>,
 ) -> ApiResult<()> {
+    record_traced(db, Trace::new(request_id, None), events).await
+}
+
+/// Which request an event happened in: the server's id, and the client's
+/// own id when it sent a well-formed one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trace<'a> {
+    pub request_id: &'a str,
+    pub correlation_id: Option<&'a str>,
+}
+
+impl<'a> Trace<'a> {
+    pub fn new(request_id: &'a str, correlation_id: Option<&'a str>) -> Self {
+        Self {
+            request_id,
+            correlation_id,
+        }
+    }
+}
+
+/// Writes several events of one request in one statement.
+pub async fn record_traced(
+    db: &impl ConnectionTrait,
+    trace: Trace<'_>,
+    events: impl IntoIterator<Item = AuditEvent>,
+) -> ApiResult<()> {
     let at = Utc::now();
-    let rows: Vec<_> = events.into_iter().map(|e| e.row(request_id, at)).collect();
+    let rows: Vec<_> = events.into_iter().map(|e| e.row(trace, at)).collect();
     if rows.is_empty() {
         return Ok(());
     }
@@ -197,12 +224,12 @@ impl AuditBuffer {
     }
 
     /// Writes every pending event in one statement on `db`.
-    pub async fn write(&self, db: &impl ConnectionTrait, request_id: &str) -> ApiResult<()> {
+    pub async fn write(&self, db: &impl ConnectionTrait, trace: Trace<'_>) -> ApiResult<()> {
         let events = self.take();
         if events.is_empty() {
             return Ok(());
         }
-        match record_many(db, request_id, events.iter().cloned()).await {
+        match record_traced(db, trace, events.iter().cloned()).await {
             Ok(()) => Ok(()),
             Err(err) => {
                 self.restore(events);

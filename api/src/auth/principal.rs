@@ -81,7 +81,10 @@ impl Credentials {
 /// resolved from them at most once per request.
 #[derive(Debug)]
 pub struct RequestContext {
+    /// The server's id for this request (the one the audit trail records).
     pub request_id: String,
+    /// The client's own well-formed `x-request-id`, kept beside it.
+    pub correlation_id: Option<String>,
     pub client_ip: Option<IpAddr>,
     pub credentials: Credentials,
     principal: OnceCell<Result<Principal, PrincipalError>>,
@@ -98,10 +101,17 @@ impl RequestContext {
     pub fn new(request_id: String, client_ip: Option<IpAddr>, credentials: Credentials) -> Self {
         Self {
             request_id,
+            correlation_id: None,
             client_ip,
             credentials,
             principal: OnceCell::new(),
         }
+    }
+
+    /// Keeps the client's own request id beside the server's.
+    pub fn with_correlation(mut self, correlation_id: Option<String>) -> Self {
+        self.correlation_id = correlation_id;
+        self
     }
 
     /// The signed-in caller, or `UNAUTHENTICATED`. The session is checked in
