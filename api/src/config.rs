@@ -75,6 +75,8 @@ pub struct Config {
     pub expose_sql_statements: bool,
     pub limits: Limits,
     pub sockets: SocketLimits,
+    /// Load balancers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What one person's WebSockets may hold (DESIGN §4).
@@ -313,6 +315,10 @@ impl Config {
             .map_or(ds.session_check, Duration::from_secs),
         };
 
+        let trusted_proxies =
+            crate::http::client_addr::parse_trusted(get("STEPDOWN_TRUSTED_PROXIES").unwrap_or(""))
+                .map_err(|problem| bad("STEPDOWN_TRUSTED_PROXIES", problem))?;
+
         Ok(Self {
             database_url,
             bind,
@@ -328,6 +334,7 @@ impl Config {
             expose_sql_statements,
             limits,
             sockets,
+            trusted_proxies,
         })
     }
 

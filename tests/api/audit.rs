@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::harness::spawn_app;
 
-const EVENTS: &str = "query($p: UUID, $a: UUID) { auditEvents(first: 100, patientId: $p, actorUserId: $a) { edges { node { action actorUserId patientId resourceId allowed requestId } } } }";
+const EVENTS: &str = "query($p: UUID, $a: UUID) { auditEvents(first: 100, patientId: $p, actorUserId: $a) { edges { node { action actorUserId patientId resourceId allowed requestId correlationId } } } }";
 
 fn events(reply: &crate::harness::GqlReply) -> Vec<Value> {
     reply.ok()["auditEvents"]["edges"]
@@ -33,6 +33,10 @@ async fn reads_and_denied_attempts_are_in_the_trail() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    let server_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let denied = app
         .graphql(read, id.clone(), Some(&w.other_clinician.token))
         .await;
@@ -57,7 +61,9 @@ async fn reads_and_denied_attempts_are_in_the_trail() {
         })
         .expect("the clinician's read is audited");
     assert_eq!(clinician_read["allowed"], true);
-    assert_eq!(clinician_read["requestId"], "req-clinician-read-1");
+    // The trail records the server's id; the client's is kept beside it.
+    assert_eq!(clinician_read["requestId"], server_id);
+    assert_eq!(clinician_read["correlationId"], "req-clinician-read-1");
     let denial = trail
         .iter()
         .find(|e| e["actorUserId"] == w.other_clinician.user_id.to_string())

@@ -377,3 +377,47 @@ async fn tokens_that_must_be_refused() {
         .await;
     assert_eq!(reply.error_code(), Some("UNAUTHENTICATED"));
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_sign_in_limits_key_on_the_forwarded_address() {
+    let login_from = |app: &TestApp, forwarded: &'static str| {
+        let request = app
+            .client
+            .post(app.url("/graphql"))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({ "query": LOGIN, "variables": { "input": { "email": "nobody@example.org", "password": "whatever-really" } } }));
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        }
+    };
+    // The test client connects from 127.0.0.1: trusted here, so each
+    // forwarded address has its own budget of two attempts a minute.
+    let behind = spawn_app_with(Options {
+        vars: vec![
+            ("STEPDOWN_AUTH_RATE_PER_MINUTE", "2".into()),
+            ("STEPDOWN_TRUSTED_PROXIES", "127.0.0.1/32".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(login_from(&behind, "198.51.100.1").await, "UNAUTHENTICATED");
+    }
+    assert_eq!(login_from(&behind, "198.51.100.1").await, "RATE_LIMITED");
+    assert_eq!(login_from(&behind, "198.51.100.2").await, "UNAUTHENTICATED");
+
+    // Without trusted proxies the header is ignored: one budget for the peer.
+    let direct = spawn_app_with(Options {
+        vars: vec![("STEPDOWN_AUTH_RATE_PER_MINUTE", "2".into())],
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(login_from(&direct, "198.51.100.1").await, "UNAUTHENTICATED");
+    }
+    assert_eq!(login_from(&direct, "198.51.100.2").await, "RATE_LIMITED");
+}

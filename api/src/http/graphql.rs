@@ -13,7 +13,6 @@
 //!   (also `*/*` and no header) gets 200 with `errors`.
 
 use std::{
-    net::SocketAddr,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -26,7 +25,7 @@ use async_graphql::{
 };
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -37,7 +36,10 @@ use crate::{
     auth::{RequestContext, principal::Credentials},
     error::ErrorCode,
     graphql::{guard, limits, outcome::ExecutionMarker},
-    http::{metrics::Outcome, request_id::RequestId},
+    http::{
+        metrics::Outcome,
+        request_id::{ClientAddr, CorrelationId, RequestId},
+    },
     loaders::Loaders,
 };
 
@@ -360,6 +362,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
 /// Who sent the request, read once per HTTP request.
 struct Caller {
     request_id: String,
+    correlation_id: Option<String>,
     client_ip: Option<std::net::IpAddr>,
     credentials: Credentials,
 }
@@ -371,16 +374,18 @@ impl Caller {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
-        let client_ip = request
+        let correlation_id = request
             .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+            .get::<CorrelationId>()
+            .map(|c| c.0.clone());
+        let client_ip = request.extensions().get::<ClientAddr>().map(|c| c.0);
         let authorization = request
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         Self {
             request_id,
+            correlation_id,
             client_ip,
             credentials: Credentials::from_authorization(authorization, &state.ctx.tokens),
         }
@@ -437,11 +442,14 @@ async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlRespo
     let request = request
         .data(marker.clone())
         .data(Arc::new(Loaders::new(&state.ctx.db)))
-        .data(RequestContext::new(
-            caller.request_id.clone(),
-            caller.client_ip,
-            caller.credentials.clone(),
-        ));
+        .data(
+            RequestContext::new(
+                caller.request_id.clone(),
+                caller.client_ip,
+                caller.credentials.clone(),
+            )
+            .with_correlation(caller.correlation_id.clone()),
+        );
     let statements = Arc::new(AtomicUsize::new(0));
     let run = crate::db::counting(statements.clone(), state.schema.execute(request));
     let (response, outcome) = guarded(run, limits.request_timeout, || marker.executed()).await;

@@ -1,6 +1,7 @@
 //! The HTTP surface (DESIGN §4): GraphQL over HTTP and WebSocket, health,
 //! readiness and metrics, behind request ids and a panic guard.
 
+pub mod client_addr;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -19,6 +20,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
+    let tagged = middleware::from_fn_with_state(state.clone(), request_id::middleware);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::handler))
@@ -26,7 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(request_id::middleware))
+        .layer(tagged)
         .with_state(state)
 }
 

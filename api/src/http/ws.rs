@@ -12,7 +12,6 @@
 //!   (`crate::sockets`).
 
 use std::{
-    net::SocketAddr,
     str::FromStr,
     sync::{Arc, Mutex, OnceLock},
 };
@@ -23,7 +22,7 @@ use async_graphql::{
 };
 use axum::{
     extract::{
-        ConnectInfo, Request, State, WebSocketUpgrade,
+        Request, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, WebSocket as Socket},
     },
     response::{IntoResponse, Response},
@@ -37,7 +36,7 @@ use crate::{
         AccessClaims,
         principal::{Credentials, load_principal},
     },
-    http::request_id::RequestId,
+    http::request_id::{ClientAddr, RequestId},
     sockets::{SocketSession, SocketTicket},
 };
 
@@ -74,10 +73,7 @@ pub async fn handler(
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    let client_ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let client_ip = request.extensions().get::<ClientAddr>().map(|c| c.0);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(state.ctx.config.limits.max_body_bytes)
