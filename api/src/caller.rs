@@ -190,17 +190,47 @@ impl Caller {
     /// A patient the caller may not see, or may see but not for `need`, is
     /// `NOT_FOUND`, so the answer never reveals more than the caller knows.
     pub async fn patient(&self, id: Uuid, need: Need, action: Action) -> ApiResult<PatientAccess> {
-        let patient = patients::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .filter(|p| p.organization_id == self.principal.organization_id);
-        let Some(patient) = patient else {
+        let Some(patient) = self.patient_in_organization(id).await? else {
             // Unknown, or another organization's: logged without a patient.
             self.record(self.event(action).kind(PATIENT).resource(id).denied());
             return Err(ApiError::NotFound(PATIENT.noun));
         };
+        self.decide(patient, |r| r.allows(need), action).await
+    }
+
+    /// As `patient`, for a check no single `Need` expresses (`allows` on
+    /// how the caller stands to the record): one row, the decision's.
+    pub async fn patient_where(
+        &self,
+        id: Uuid,
+        allows: impl FnOnce(&Relationship) -> bool,
+        action: Action,
+    ) -> ApiResult<PatientAccess> {
+        let Some(patient) = self.patient_in_organization(id).await? else {
+            self.record(self.event(action).kind(PATIENT).resource(id).denied());
+            return Err(ApiError::NotFound(PATIENT.noun));
+        };
+        self.decide(patient, allows, action).await
+    }
+
+    /// A patient's record, if it is in the caller's organization.
+    async fn patient_in_organization(&self, id: Uuid) -> ApiResult<Option<patients::Model>> {
+        Ok(patients::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .filter(|p| p.organization_id == self.principal.organization_id))
+    }
+
+    /// Checks `need` on a patient of the caller's organization, recording
+    /// the decision.
+    async fn decide(
+        &self,
+        patient: patients::Model,
+        allows: impl FnOnce(&Relationship) -> bool,
+        action: Action,
+    ) -> ApiResult<PatientAccess> {
         let relationship = authz::policy::relationship(&self.db, &self.principal, &patient).await?;
-        let allowed = relationship.allows(need);
+        let allowed = allows(&relationship);
         self.record(
             self.event(action)
                 .kind(PATIENT)
@@ -233,8 +263,13 @@ impl Caller {
             self.record(self.event(action).resource(id).denied());
             return Err(ApiError::NotFound(action.kind.noun));
         };
-        let patient_id = patient_of(&row);
-        match self.patient(patient_id, need, action).await {
+        let Some(patient) = self.patient_in_organization(patient_of(&row)).await? else {
+            // Another organization's row: logged in the caller's, naming
+            // only the id asked for, never its patient.
+            self.record(self.event(action).resource(id).denied());
+            return Err(ApiError::NotFound(action.kind.noun));
+        };
+        match self.decide(patient, |r| r.allows(need), action).await {
             Ok(access) => Ok((row, access)),
             Err(ApiError::NotFound(_)) => Err(ApiError::NotFound(action.kind.noun)),
             Err(other) => Err(other),

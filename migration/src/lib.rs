@@ -15,6 +15,7 @@ mod m20261123_000004_monitoring;
 mod m20261123_000005_care_and_education;
 mod m20261130_000006_groups;
 mod m20261201_000007_audit_correlation;
+mod m20261201_000008_auditor_role;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_care_and_education::Migration),
             Box::new(m20261130_000006_groups::Migration),
             Box::new(m20261201_000007_audit_correlation::Migration),
+            Box::new(m20261201_000008_auditor_role::Migration),
         ]
     }
 }

@@ -13,7 +13,9 @@ pub const INVITATION_TTL: Duration = Duration::days(7);
 /// Which roles a caller may invite (DESIGN §6, issue: identity).
 pub fn may_invite(inviter: &Principal, role: Role) -> bool {
     match role {
-        Role::Clinician | Role::Facilitator | Role::Admin => inviter.has_role(Role::Admin),
+        Role::Clinician | Role::Facilitator | Role::Admin | Role::Auditor => {
+            inviter.has_role(Role::Admin)
+        }
         Role::Patient => inviter.has_role(Role::Admin) || inviter.has_role(Role::Clinician),
         Role::Supporter => inviter.has_role(Role::Patient),
     }
@@ -46,28 +48,33 @@ mod tests {
         let cases = [
             (
                 Admin,
-                [Clinician, Facilitator, Admin, Patient].as_slice(),
+                [Clinician, Facilitator, Admin, Auditor, Patient].as_slice(),
                 [Supporter].as_slice(),
             ),
             (
                 Clinician,
                 &[Patient],
-                &[Clinician, Facilitator, Admin, Supporter],
+                &[Clinician, Facilitator, Admin, Auditor, Supporter],
             ),
             (
                 Patient,
                 &[Supporter],
-                &[Clinician, Facilitator, Admin, Patient],
+                &[Clinician, Facilitator, Admin, Auditor, Patient],
             ),
             (
                 Facilitator,
                 &[],
-                &[Clinician, Facilitator, Admin, Patient, Supporter],
+                &[Clinician, Facilitator, Admin, Auditor, Patient, Supporter],
+            ),
+            (
+                Auditor,
+                &[],
+                &[Clinician, Facilitator, Admin, Auditor, Patient, Supporter],
             ),
             (
                 Supporter,
                 &[],
-                &[Clinician, Facilitator, Admin, Patient, Supporter],
+                &[Clinician, Facilitator, Admin, Auditor, Patient, Supporter],
             ),
         ];
         for (inviter, may, may_not) in cases {

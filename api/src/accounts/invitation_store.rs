@@ -158,6 +158,6 @@ async fn link(
             .await?;
             Ok(Some(patient.id))
         }
-        Role::Clinician | Role::Facilitator | Role::Admin => Ok(None),
+        Role::Clinician | Role::Facilitator | Role::Admin | Role::Auditor => Ok(None),
     }
 }

@@ -8,10 +8,12 @@ use uuid::Uuid;
 
 use entity::audit_events;
 
-use super::trail_store::{self, TrailFilter};
+use super::{
+    Action, Kind,
+    trail_store::{self, Reader, TrailFilter},
+};
 use crate::{
     auth::Role,
-    authz,
     caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     graphql::pagination::{self, Page},
@@ -68,7 +70,9 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// The organization's audit trail, newest first (admins).
+    /// The organization's audit trail, newest first (admins and auditors;
+    /// for admins, patients' support-group activity comes without its
+    /// actor and record, and actor or patient filters never find it).
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn audit_events(
@@ -102,18 +106,34 @@ impl AuditQuery {
     }
 }
 
-/// Admins only. Reading the trail is not itself audited.
+/// The trail of a whole organization (`AuditEvent` rows).
+pub const AUDIT_EVENT: Kind = Kind::new("AuditEvent", "audit event");
+/// Reading it: only a refusal is recorded.
+pub const TRAIL_READ: Action = AUDIT_EVENT.action("auditEvents.read");
+
+/// Admins and auditors. Reading the trail is not itself audited; a refusal
+/// is. Admins get patients' group activity redacted; auditors all of it.
 async fn organization_trail(
     caller: &Caller,
     filter: &TrailFilter,
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<Connection<String, AuditEvent>> {
-    authz::require_role(caller.principal(), &[Role::Admin])?;
+    caller.require(&[Role::Admin, Role::Auditor], TRAIL_READ)?;
+    let reader = if caller.has_role(Role::Auditor) {
+        Reader::Auditor
+    } else {
+        Reader::Admin
+    };
     let page = page(caller, first, after)?;
-    let rows =
-        trail_store::organization_events(caller.db(), caller.organization_id(), filter, &page)
-            .await?;
+    let rows = trail_store::organization_events(
+        caller.db(),
+        caller.organization_id(),
+        reader,
+        filter,
+        &page,
+    )
+    .await?;
     Ok(connection(rows, page))
 }
 
@@ -144,4 +164,23 @@ fn connection(rows: Vec<audit_events::Model>, page: Page) -> Connection<String, 
         rows.into_iter().map(|e| (e.id, AuditEvent(e))).collect(),
         page,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trail_store::GROUP_ACTIVITY;
+    use crate::{authz, groups};
+
+    #[test]
+    fn every_kind_of_group_record_is_group_activity() {
+        for kind in [
+            authz::groups::GROUP,
+            groups::posts::POST,
+            groups::membership::MEMBERSHIP,
+            groups::meetings::MEETING,
+            groups::goals::GOAL,
+        ] {
+            assert!(GROUP_ACTIVITY.contains(&kind.name), "{}", kind.name);
+        }
+    }
 }

@@ -22,6 +22,9 @@ pub enum Role {
     Facilitator,
     Supporter,
     Admin,
+    /// A privacy officer: reads the organization's whole audit trail and no
+    /// records (42 CFR Part 2, minimum necessary).
+    Auditor,
 }
 
 // Stored as its GraphQL name.
@@ -31,6 +34,7 @@ stored_enum!(impl Role {
     Facilitator => "FACILITATOR",
     Supporter => "SUPPORTER",
     Admin => "ADMIN",
+    Auditor => "AUDITOR",
 });
 
 /// A signed-in user, as established for this request.

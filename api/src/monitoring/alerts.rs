@@ -19,7 +19,7 @@ use super::{
 use crate::{
     audit::{Action, PATIENT},
     auth::Role,
-    authz::{self, Need, Relationship},
+    authz::{Need, Relationship},
     caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     graphql::pagination,
@@ -32,6 +32,7 @@ use crate::{
 pub const ALERT_READ: Action = ALERT.action("alert.read");
 pub const ALERT_ACKNOWLEDGE: Action = ALERT.action("alert.acknowledge");
 pub const ALERT_RESOLVE: Action = ALERT.action("alert.resolve");
+pub const ALERT_SUBSCRIBE: Action = ALERT.action("alert.subscribe");
 
 /// Characters in a resolution note.
 pub const RESOLUTION_NOTE_MAX: usize = 2000;
@@ -163,8 +164,8 @@ impl AlertsQuery {
 
 /// Clinicians only; refused without a record, as the role can never act
 /// on alerts.
-fn require_clinician(caller: &Caller) -> ApiResult<()> {
-    authz::require_role(caller.principal(), &[Role::Clinician])
+fn require_clinician(caller: &Caller, action: Action) -> ApiResult<()> {
+    caller.require(&[Role::Clinician], action)
 }
 
 /// One page of the caller's care teams' alerts; each shown is recorded as
@@ -175,7 +176,7 @@ async fn list(
     after: Option<String>,
     filter: AlertFilter,
 ) -> ApiResult<Connection<String, Alert>> {
-    require_clinician(caller)?;
+    require_clinician(caller, ALERT_READ)?;
     let page = pagination::page(
         first,
         after.as_deref(),
@@ -197,14 +198,11 @@ async fn list(
 /// An alert the caller may act on (their care team's), else `NOT_FOUND`.
 /// The check on its patient is recorded under `action`.
 async fn my_alert(caller: &Caller, id: Uuid, action: Action) -> ApiResult<alert_rows::Model> {
-    require_clinician(caller)?;
-    let alert = alert_store::find(caller.db(), id)
-        .await?
-        .ok_or(ApiError::NotFound(ALERT.noun))?;
-    caller
-        .patient(alert.patient_id, Need::ClinicalWrite, action)
-        .await
-        .map_err(|_| ApiError::NotFound(ALERT.noun))?;
+    require_clinician(caller, action)?;
+    let alert = alert_store::find(caller.db(), id).await?;
+    let (alert, _) = caller
+        .child(id, alert, |a| a.patient_id, Need::ClinicalWrite, action)
+        .await?;
     Ok(alert)
 }
 
@@ -261,7 +259,7 @@ impl AlertsSubscription {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = Alert> + use<>> {
         let caller = ctx.caller().await?;
-        require_clinician(&caller)?;
+        require_clinician(&caller, ALERT_SUBSCRIBE)?;
         let me = caller.user_id();
         Ok(caller.hub().subscribe(move |event| match event {
             LiveEvent::Alert { alert, recipients } if recipients.contains(&me) => {

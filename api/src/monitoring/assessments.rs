@@ -15,11 +15,10 @@ use super::{
     scales,
 };
 use crate::{
-    audit::PATIENT,
     auth::Role,
     authz::{Need, Relationship},
     caller::{Caller, ContextExt},
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     graphql::{pagination, scalars::Date},
     idempotency::IdempotencyKey,
 };
@@ -141,12 +140,14 @@ pub async fn submit(
 ) -> ApiResult<WithdrawalAssessment> {
     let instrument: scales::Instrument = input.instrument.into();
     caller.require(roles(instrument), ASSESSMENT_SUBMIT)?;
+    // One row, the decision's: a refusal is recorded as denied.
     let access = caller
-        .patient(input.patient_id, Need::Identity, ASSESSMENT_SUBMIT)
+        .patient_where(
+            input.patient_id,
+            |r| r.allows(Need::Identity) && may_submit(instrument, r),
+            ASSESSMENT_SUBMIT,
+        )
         .await?;
-    if !may_submit(instrument, &access.relationship) {
-        return Err(ApiError::NotFound(PATIENT.noun));
-    }
     let key = input
         .idempotency_key
         .as_deref()

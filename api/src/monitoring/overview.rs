@@ -17,7 +17,7 @@ use super::{
 use crate::{
     audit::{Action, PATIENT},
     auth::Role,
-    authz::{self, Relationship},
+    authz::Relationship,
     caller::{Caller, ContextExt},
     error::ApiResult,
     graphql::pagination,
@@ -126,8 +126,8 @@ pub async fn overview(
     after: Option<String>,
     sort: CareTeamOverviewSort,
 ) -> ApiResult<CareTeamOverviewConnection> {
-    // Refused without a record, as the role can never see a panel.
-    authz::require_role(caller.principal(), &[Role::Clinician])?;
+    // The role can never see a panel: refused naming no record.
+    caller.require(&[Role::Clinician], OVERVIEW_READ)?;
     let (first, offset) = pagination::offset_page(
         first,
         after.as_deref(),

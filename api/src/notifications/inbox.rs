@@ -13,10 +13,15 @@ use entity::notifications;
 
 use super::{LiveEvent, notification_store};
 use crate::{
+    audit::{Action, Kind},
     caller::{Caller, ContextExt},
     error::{ApiError, ApiResult},
     graphql::pagination,
 };
+
+pub const NOTIFICATION: Kind = Kind::new("Notification", "notification");
+/// One page of the caller's own inbox read (one row per page).
+pub const NOTIFICATIONS_READ: Action = NOTIFICATION.action("notifications.read");
 
 /// Notifications marked read in one call, at most.
 pub const MARK_READ_MAX: usize = 500;
@@ -94,6 +99,7 @@ async fn list(
         caller.app().config.limits.max_page_size,
     )?;
     let rows = notification_store::page(caller.db(), caller.user_id(), unread_only, page).await?;
+    caller.record(caller.event(NOTIFICATIONS_READ));
     Ok(pagination::connection(
         rows.into_iter().map(|n| (n.id, Notification(n))).collect(),
         page,
