@@ -598,3 +598,45 @@ async fn tapering_authorization_matrix() {
         }
     }
 }
+
+#[tokio::test]
+async fn absurd_adherence_and_sync_dates_are_bad_input() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for (from, to, named) in [
+        ("+262142-12-31", "+262142-12-31", "from"),
+        ("1000-01-01", "1000-01-02", "from"),
+        ("2026-01-01", "+262142-12-31", "to"),
+    ] {
+        let reply = app
+            .graphql(
+                "query($f: Date!, $t: Date!) { me { patient { doseAdherence(from: $f, to: $t) { date } } } }",
+                json!({ "f": from, "t": to }),
+                Some(&w.patient.token),
+            )
+            .await;
+        assert_eq!(
+            reply.error_code(),
+            Some("BAD_USER_INPUT"),
+            "{from}..{to}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["errors"][0]["extensions"]["field"], named,
+            "{}",
+            reply.body
+        );
+    }
+    let reply = app
+        .graphql(
+            "query($s: DateTime) { me { patient { doseLogs(updatedSince: $s) { edges { cursor } } } } }",
+            json!({ "s": "9999-12-31T00:00:00Z" }),
+            Some(&w.patient.token),
+        )
+        .await;
+    assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+    assert_eq!(
+        reply.body["errors"][0]["extensions"]["field"],
+        "updatedSince"
+    );
+}
