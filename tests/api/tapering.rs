@@ -640,3 +640,87 @@ async fn absurd_adherence_and_sync_dates_are_bad_input() {
         "updatedSince"
     );
 }
+
+#[tokio::test]
+async fn reading_a_finished_plan_over_get_shows_completed_and_writes_nothing() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let plan = create_plan(&app, &w, json!({})).await.ok()["createTaperPlan"]["plan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = json!({ "planId": plan });
+    plan_action(&app, &w.patient, "agreeToTaperPlan", id.clone())
+        .await
+        .ok();
+    plan_action(&app, &w.clinician, "activateTaperPlan", id.clone())
+        .await
+        .ok();
+    // Its last step ended long ago.
+    let db = app.seed_db().await;
+    let plan_id: uuid::Uuid = plan.parse().unwrap();
+    entity::taper_steps::Entity::update_many()
+        .col_expr(
+            entity::taper_steps::Column::StartsOn,
+            sea_orm::sea_query::Expr::value(chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap()),
+        )
+        .col_expr(
+            entity::taper_steps::Column::EndsOn,
+            sea_orm::sea_query::Expr::value(chrono::NaiveDate::from_ymd_opt(2001, 1, 7).unwrap()),
+        )
+        .filter(entity::taper_steps::Column::PlanId.eq(plan_id))
+        .exec(db)
+        .await
+        .unwrap();
+    let stored = async || {
+        let row = entity::taper_plans::Entity::find_by_id(plan_id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let events = entity::taper_plan_events::Entity::find()
+            .filter(entity::taper_plan_events::Column::PlanId.eq(plan_id))
+            .count(db)
+            .await
+            .unwrap();
+        (row.status, events)
+    };
+    let before = stored().await;
+    assert_eq!(before.0, "ACTIVE");
+
+    let query = format!(
+        "{{ taperPlan(id: \"{plan}\") {{ status }} me {{ patient {{ currentTaperPlan {{ status }} taperPlans {{ status }} }} }} }}"
+    );
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", query.as_str())])
+        .bearer_auth(&w.patient.token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["taperPlan"]["status"], "COMPLETED", "{body}");
+    assert_eq!(
+        body["data"]["me"]["patient"]["currentTaperPlan"]["status"],
+        "COMPLETED"
+    );
+    assert_eq!(
+        body["data"]["me"]["patient"]["taperPlans"][0]["status"],
+        "COMPLETED"
+    );
+    assert_eq!(stored().await, before, "a read writes nothing");
+
+    // A write path stores the completion: pausing a finished plan is refused.
+    let pause = plan_action(
+        &app,
+        &w.clinician,
+        "pauseTaperPlan",
+        json!({ "planId": plan, "reason": "travel" }),
+    )
+    .await;
+    assert_eq!(pause.error_code(), Some("CONFLICT"), "{}", pause.body);
+    assert_eq!(stored().await.0, "COMPLETED");
+}
