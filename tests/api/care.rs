@@ -1341,3 +1341,50 @@ async fn care_authorization_matrix() {
         check(&reply, expect, &format!("Patient.carePlan as {name}"));
     }
 }
+
+#[tokio::test]
+async fn absurd_dates_in_agendas_appointments_and_reschedules_are_bad_input() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let agenda =
+        "query($from: DateTime!, $to: DateTime!) { myAgenda(from: $from, to: $to) { id } }";
+    for (from, to, named) in [
+        ("9999-12-30T00:00:00Z", "9999-12-31T00:00:00Z", "from"),
+        ("0001-01-01T00:00:00Z", "0001-01-02T00:00:00Z", "from"),
+        (&at(0, 0, 0) as &str, "9999-12-31T00:00:00Z", "to"),
+    ] {
+        let reply = app
+            .graphql(
+                agenda,
+                json!({ "from": from, "to": to }),
+                Some(&w.clinician.token),
+            )
+            .await;
+        assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+        assert_eq!(field(&reply), named, "{}", reply.body);
+    }
+    let reply = app
+        .graphql(
+            "query($id: UUID!, $from: DateTime) { patient(id: $id) { appointments(from: $from) { id } } }",
+            json!({ "id": w.patient.patient(), "from": "9999-12-31T00:00:00Z" }),
+            Some(&w.clinician.token),
+        )
+        .await;
+    assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+    assert_eq!(field(&reply), "from");
+
+    let booked = booked(&app, &w.clinician, &w.patient, json!({})).await;
+    let reply = reschedule(
+        &app,
+        &w.clinician,
+        &booked,
+        "9999-12-31T10:00:00Z".into(),
+        "9999-12-31T11:00:00Z".into(),
+    )
+    .await;
+    assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+    assert_eq!(field(&reply), "startsAt", "{}", reply.body);
+    let reply = reschedule(&app, &w.clinician, &booked, at(800, 10, 0), at(800, 11, 0)).await;
+    assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+    assert_eq!(field(&reply), "startsAt", "{}", reply.body);
+}

@@ -752,3 +752,34 @@ async fn the_overview_costs_the_same_statements_for_5_or_100_rows() {
         all["data"]["careTeamOverview"]["edges"][5]["node"]["patient"]["id"]
     );
 }
+
+#[tokio::test]
+async fn absurd_trend_dates_are_bad_input() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for (from, to, named) in [
+        ("+262142-12-31", "+262142-12-31", "from"),
+        ("1899-12-31", "1900-01-05", "from"),
+        ("2026-01-01", "9999-12-31", "to"),
+    ] {
+        let reply = app
+            .graphql(
+                "query($f: Date!, $t: Date!) { me { patient { trends(from: $f, to: $t) { date } } } }",
+                json!({ "f": from, "t": to }),
+                Some(&w.patient.token),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.error_code(),
+            Some("BAD_USER_INPUT"),
+            "{from}..{to}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["errors"][0]["extensions"]["field"], named,
+            "{}",
+            reply.body
+        );
+    }
+}

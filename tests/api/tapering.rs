@@ -598,3 +598,129 @@ async fn tapering_authorization_matrix() {
         }
     }
 }
+
+#[tokio::test]
+async fn absurd_adherence_and_sync_dates_are_bad_input() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    for (from, to, named) in [
+        ("+262142-12-31", "+262142-12-31", "from"),
+        ("1000-01-01", "1000-01-02", "from"),
+        ("2026-01-01", "+262142-12-31", "to"),
+    ] {
+        let reply = app
+            .graphql(
+                "query($f: Date!, $t: Date!) { me { patient { doseAdherence(from: $f, to: $t) { date } } } }",
+                json!({ "f": from, "t": to }),
+                Some(&w.patient.token),
+            )
+            .await;
+        assert_eq!(
+            reply.error_code(),
+            Some("BAD_USER_INPUT"),
+            "{from}..{to}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["errors"][0]["extensions"]["field"], named,
+            "{}",
+            reply.body
+        );
+    }
+    let reply = app
+        .graphql(
+            "query($s: DateTime) { me { patient { doseLogs(updatedSince: $s) { edges { cursor } } } } }",
+            json!({ "s": "9999-12-31T00:00:00Z" }),
+            Some(&w.patient.token),
+        )
+        .await;
+    assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+    assert_eq!(
+        reply.body["errors"][0]["extensions"]["field"],
+        "updatedSince"
+    );
+}
+
+#[tokio::test]
+async fn reading_a_finished_plan_over_get_shows_completed_and_writes_nothing() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let plan = create_plan(&app, &w, json!({})).await.ok()["createTaperPlan"]["plan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = json!({ "planId": plan });
+    plan_action(&app, &w.patient, "agreeToTaperPlan", id.clone())
+        .await
+        .ok();
+    plan_action(&app, &w.clinician, "activateTaperPlan", id.clone())
+        .await
+        .ok();
+    // Its last step ended long ago.
+    let db = app.seed_db().await;
+    let plan_id: uuid::Uuid = plan.parse().unwrap();
+    entity::taper_steps::Entity::update_many()
+        .col_expr(
+            entity::taper_steps::Column::StartsOn,
+            sea_orm::sea_query::Expr::value(chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap()),
+        )
+        .col_expr(
+            entity::taper_steps::Column::EndsOn,
+            sea_orm::sea_query::Expr::value(chrono::NaiveDate::from_ymd_opt(2001, 1, 7).unwrap()),
+        )
+        .filter(entity::taper_steps::Column::PlanId.eq(plan_id))
+        .exec(db)
+        .await
+        .unwrap();
+    let stored = async || {
+        let row = entity::taper_plans::Entity::find_by_id(plan_id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let events = entity::taper_plan_events::Entity::find()
+            .filter(entity::taper_plan_events::Column::PlanId.eq(plan_id))
+            .count(db)
+            .await
+            .unwrap();
+        (row.status, events)
+    };
+    let before = stored().await;
+    assert_eq!(before.0, "ACTIVE");
+
+    let query = format!(
+        "{{ taperPlan(id: \"{plan}\") {{ status }} me {{ patient {{ currentTaperPlan {{ status }} taperPlans {{ status }} }} }} }}"
+    );
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", query.as_str())])
+        .bearer_auth(&w.patient.token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["taperPlan"]["status"], "COMPLETED", "{body}");
+    assert_eq!(
+        body["data"]["me"]["patient"]["currentTaperPlan"]["status"],
+        "COMPLETED"
+    );
+    assert_eq!(
+        body["data"]["me"]["patient"]["taperPlans"][0]["status"],
+        "COMPLETED"
+    );
+    assert_eq!(stored().await, before, "a read writes nothing");
+
+    // A write path stores the completion: pausing a finished plan is refused.
+    let pause = plan_action(
+        &app,
+        &w.clinician,
+        "pauseTaperPlan",
+        json!({ "planId": plan, "reason": "travel" }),
+    )
+    .await;
+    assert_eq!(pause.error_code(), Some("CONFLICT"), "{}", pause.body);
+    assert_eq!(stored().await.0, "COMPLETED");
+}

@@ -8,7 +8,10 @@ use std::ops::RangeInclusive;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    error::{ApiError, ApiResult},
+    graphql::scalars,
+};
 
 /// Characters in a program's name.
 pub const PROGRAM_NAME_MAX: usize = 200;
@@ -71,12 +74,7 @@ pub fn family_participants(mut ids: Vec<Uuid>) -> ApiResult<Vec<Uuid>> {
 
 /// A window `[from, to)` whose ends, when both given, are in order.
 pub fn window(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> ApiResult<()> {
-    match (from, to) {
-        (Some(from), Some(to)) if to <= from => {
-            Err(ApiError::bad_input("to", "to must be after from"))
-        }
-        _ => Ok(()),
-    }
+    Ok(scalars::check_window(from, to, Utc::now())?)
 }
 
 /// An agenda's window: in order, at most `AGENDA_MAX_DAYS` long.

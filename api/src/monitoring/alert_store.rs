@@ -344,7 +344,8 @@ pub async fn after_assessment(
     };
     let (plan, today) = live_plan(db, patient, now).await?;
     let taper_active = plan.is_some_and(|p| {
-        p.status() == Status::Active && p.steps.first().is_some_and(|s| today >= s.starts_on)
+        p.status_on(today) == Status::Active
+            && p.steps.first().is_some_and(|s| today >= s.starts_on)
     });
     let mut candidates = vec![rules::withdrawal(
         instrument,

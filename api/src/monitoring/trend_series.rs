@@ -14,7 +14,7 @@ use entity::{check_ins, dose_logs, medication_orders, withdrawal_assessments};
 use super::scales::Instrument;
 use crate::{
     error::InputError,
-    graphql::scalars::Date,
+    graphql::scalars::{self, Date},
     tapering::{lifecycle, plan_store::PlanRecord, regimen_store},
 };
 
@@ -52,18 +52,10 @@ pub struct TrendRows {
     pub factors: BTreeMap<Uuid, Option<f64>>,
 }
 
-/// `from`..=`to`, in order and at most `MAX_DAYS` apart.
-pub fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), InputError> {
-    if to < from {
-        return Err(InputError::new("to", "to must not be before from"));
-    }
-    if (to - from).num_days() > MAX_DAYS {
-        return Err(InputError::new(
-            "to",
-            format!("at most {MAX_DAYS} days at a time"),
-        ));
-    }
-    Ok(())
+/// `from`..=`to`: each within the shared date bounds, in order and at most
+/// `MAX_DAYS` apart.
+pub fn check_range(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<(), InputError> {
+    scalars::check_day_range(from, to, MAX_DAYS, today)
 }
 
 /// The check-in figures averaged per day, in `TrendDay`'s order.
@@ -279,10 +271,15 @@ mod tests {
 
     #[test]
     fn ranges_run_forward_and_at_most_366_days() {
-        assert!(check_range(d("2026-03-01"), d("2026-03-01")).is_ok());
-        assert!(check_range(d("2026-01-01"), d("2027-01-02")).is_ok());
+        assert!(check_range(d("2026-03-01"), d("2026-03-01"), d("2026-06-01")).is_ok());
+        assert!(check_range(d("2026-01-01"), d("2027-01-02"), d("2026-06-01")).is_ok());
         for (from, to) in [("2026-03-02", "2026-03-01"), ("2026-01-01", "2027-01-03")] {
-            assert_eq!(check_range(d(from), d(to)).unwrap_err().field, "to");
+            assert_eq!(
+                check_range(d(from), d(to), d("2026-06-01"))
+                    .unwrap_err()
+                    .field,
+                "to"
+            );
         }
     }
 

@@ -3,7 +3,7 @@
 //! (`trend_series`).
 
 use async_graphql::Context;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 
 use super::{
     trend_series::{self, TrendDay},
@@ -19,7 +19,7 @@ pub async fn for_patient(
     from: NaiveDate,
     to: NaiveDate,
 ) -> ApiResult<Vec<TrendDay>> {
-    trend_series::check_range(from, to)?;
+    trend_series::check_range(from, to, Utc::now().date_naive())?;
     let rows = trend_store::rows(ctx.db()?, patient.id, from, to).await?;
     Ok(trend_series::build(from, to, &rows))
 }

@@ -23,7 +23,10 @@ use crate::{
     audit::{Action, Kind},
     caller::{Caller, ContextExt},
     error::{ApiError, ApiResult, InputError},
-    graphql::{pagination, scalars::Date},
+    graphql::{
+        pagination,
+        scalars::{self, Date},
+    },
     idempotency::IdempotencyKey,
     patients::Patient,
     patients::patient_store::timezone as patient_timezone,
@@ -213,6 +216,7 @@ pub async fn dose_logs(
     after: Option<String>,
     updated_since: Option<DateTime<Utc>>,
 ) -> ApiResult<Connection<String, DoseLog>> {
+    scalars::check_optional_instant("updatedSince", updated_since, Utc::now())?;
     let page = pagination::page(
         first,
         after.as_deref(),
@@ -235,15 +239,7 @@ pub async fn adherence_days(
     from: NaiveDate,
     to: NaiveDate,
 ) -> ApiResult<Vec<DoseAdherenceDay>> {
-    if to < from {
-        return Err(ApiError::bad_input("to", "to must not be before from"));
-    }
-    if (to - from).num_days() > MAX_ADHERENCE_DAYS {
-        return Err(ApiError::bad_input(
-            "to",
-            format!("at most {MAX_ADHERENCE_DAYS} days at a time"),
-        ));
-    }
+    scalars::check_day_range(from, to, MAX_ADHERENCE_DAYS, Utc::now().date_naive())?;
     let db = ctx.db()?;
     let medication = match medication {
         Some(m) => m,

@@ -262,28 +262,25 @@ pub async fn today_of(
     ))
 }
 
-/// A plan as of the patient's today (completed if its last step has
-/// ended), and that day.
+/// A plan and the patient's today, for reading: nothing is written (the
+/// status shown is `PlanRecord::status_on(today)`; only write paths store
+/// a completion, through `complete_if_finished`).
 pub async fn as_of_today(
     db: &impl ConnectionTrait,
-    mut record: PlanRecord,
+    record: PlanRecord,
     patient: &patients::Model,
 ) -> ApiResult<(PlanRecord, NaiveDate)> {
     let today = today_of(db, patient).await?;
-    complete_if_finished(db, &mut record, today).await?;
     Ok((record, today))
 }
 
-/// A patient's plans, newest version first, as of their today.
+/// A patient's plans, newest version first, and their today (read only).
 pub async fn for_patient_as_of_today(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
 ) -> ApiResult<(Vec<PlanRecord>, NaiveDate)> {
     let today = today_of(db, patient).await?;
-    let mut records = for_patient(db, patient.id).await?;
-    for record in &mut records {
-        complete_if_finished(db, record, today).await?;
-    }
+    let records = for_patient(db, patient.id).await?;
     Ok((records, today))
 }
 

@@ -385,8 +385,22 @@ async fn plan(
         .await
 }
 
-/// The plan as the caller sees it today (completed if its last step has
-/// ended).
+/// A plan a mutation is about to change: loaded, checked, and, this being
+/// a write path, stored as completed first if its last step has ended.
+async fn plan_to_change(
+    caller: &Caller,
+    id: Uuid,
+    need: Need,
+    action: Action,
+) -> ApiResult<(PlanRecord, PatientAccess)> {
+    let (mut record, access) = plan(caller, id, need, action).await?;
+    let today = plan_store::today_of(caller.db(), &access.patient).await?;
+    plan_store::complete_if_finished(caller.db(), &mut record, today).await?;
+    Ok((record, access))
+}
+
+/// The plan as the caller sees it today (its status derived: completed if
+/// its last step has ended; nothing is written).
 async fn view(caller: &Caller, record: PlanRecord, access: PatientAccess) -> ApiResult<TaperPlan> {
     let (record, today) = plan_store::as_of_today(caller.db(), record, &access.patient).await?;
     Ok(TaperPlan::seen_by(record, access, today))
@@ -456,7 +470,7 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
 
 async fn agree(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Patient], AGREE)?;
-    let (record, access) = plan(caller, input.plan_id, Need::ActAsPatient, AGREE).await?;
+    let (record, access) = plan_to_change(caller, input.plan_id, Need::ActAsPatient, AGREE).await?;
     let agreed = record.plan.patient_agreed_at.is_some();
     conflict_on(&record, agreed, lifecycle::Action::Agree)?;
     let record = if agreed {
@@ -469,7 +483,8 @@ async fn agree(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
 
 async fn activate(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Clinician], ACTIVATE)?;
-    let (record, access) = plan(caller, input.plan_id, Need::ClinicalWrite, ACTIVATE).await?;
+    let (record, access) =
+        plan_to_change(caller, input.plan_id, Need::ClinicalWrite, ACTIVATE).await?;
     let agreed = record.plan.patient_agreed_at.is_some();
     conflict_on(&record, agreed, lifecycle::Action::Activate)?;
     let now = Utc::now();
@@ -485,7 +500,8 @@ async fn activate(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> 
 async fn pause(caller: &Caller, input: PauseTaperPlanInput) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Clinician], PAUSE)?;
     let why = reason(&input.reason)?;
-    let (record, access) = plan(caller, input.plan_id, Need::ClinicalWrite, PAUSE).await?;
+    let (record, access) =
+        plan_to_change(caller, input.plan_id, Need::ClinicalWrite, PAUSE).await?;
     conflict_on(&record, true, lifecycle::Action::Pause)?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     let record = plan_store::pause(caller, record, today, &why).await?;
@@ -494,7 +510,8 @@ async fn pause(caller: &Caller, input: PauseTaperPlanInput) -> ApiResult<TaperPl
 
 async fn resume(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Clinician], RESUME)?;
-    let (record, access) = plan(caller, input.plan_id, Need::ClinicalWrite, RESUME).await?;
+    let (record, access) =
+        plan_to_change(caller, input.plan_id, Need::ClinicalWrite, RESUME).await?;
     conflict_on(&record, true, lifecycle::Action::Resume)?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     let mut steps = record.steps.clone();
@@ -514,7 +531,7 @@ async fn resume(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> {
 async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Clinician], REVISE)?;
     let why = reason(&input.reason)?;
-    let (old, access) = plan(caller, input.plan_id, Need::ClinicalWrite, REVISE).await?;
+    let (old, access) = plan_to_change(caller, input.plan_id, Need::ClinicalWrite, REVISE).await?;
     let status = old.status();
     conflict_on(&old, true, lifecycle::Action::Revise)?;
     if old.plan.superseded_by_plan_id.is_some() {

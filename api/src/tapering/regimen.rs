@@ -21,7 +21,7 @@ use crate::{
     authz::Need,
     caller::{Caller, ContextExt},
     error::{ApiError, ApiResult, InputError},
-    graphql::scalars::Date,
+    graphql::scalars::{self, Date},
     monitoring,
     patients::Patient,
 };
@@ -188,6 +188,7 @@ async fn add_order(
         .await?;
     let medication = catalog_store::load(caller.db(), input.medication_id).await?;
     check_order(input.dose, input.doses_per_day)?;
+    scalars::check_day("startsOn", input.starts_on.0, Utc::now().date_naive())?;
     let patient = &access.patient;
     let new = NewOrder {
         organization_id: patient.organization_id,
@@ -223,6 +224,7 @@ async fn end_order(caller: &Caller, input: EndMedicationOrderInput) -> ApiResult
         .patient(order.patient_id, Need::ClinicalWrite, END_ORDER)
         .await
         .map_err(|_| ApiError::NotFound(REGIMEN.noun))?;
+    scalars::check_day("endsOn", input.ends_on.0, Utc::now().date_naive())?;
     if input.ends_on.0 < order.starts_on {
         return Err(ApiError::bad_input(
             "endsOn",
