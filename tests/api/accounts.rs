@@ -281,3 +281,48 @@ async fn consent_holders_see_identity_and_granted_categories_and_expiry_is_check
         .await;
     assert_eq!(theirs.ok()["myConsents"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn others_see_identity_only_unless_they_care_for_or_administer_the_person() {
+    let app = spawn_app().await;
+    let world = app.world().await;
+    let query =
+        "query($id: UUID!) { patient(id: $id) { user { id displayName email roles timezone } } }";
+    let read = |who: &Person| {
+        let app = &app;
+        let token = who.token.clone();
+        let id = world.patient.patient();
+        async move { app.graphql(query, json!({ "id": id }), Some(&token)).await }
+    };
+
+    // A consent holder: id and name, contact fields null, no error.
+    let supporter = read(&world.supporter).await;
+    assert!(supporter.body["errors"].is_null(), "{:?}", supporter.body);
+    let user = &supporter.ok()["patient"]["user"];
+    assert_eq!(user["id"], world.patient.user_id.to_string());
+    assert_eq!(user["displayName"], "Pat Patient");
+    assert!(user["email"].is_null(), "{user}");
+    assert!(user["roles"].is_null(), "{user}");
+    assert!(user["timezone"].is_null(), "{user}");
+
+    // The care team, the patient themself and the organization's admin see
+    // the contact details.
+    for who in [&world.clinician, &world.patient, &world.admin] {
+        let reply = read(who).await;
+        let user = &reply.ok()["patient"]["user"];
+        assert_eq!(user["email"], world.patient.email, "{user}");
+        assert_eq!(user["roles"], json!(["PATIENT"]), "{user}");
+        assert!(user["timezone"].is_string(), "{user}");
+    }
+
+    // The patient sees their clinician's work email, through the care team.
+    let team = app
+        .graphql(
+            "{ me { patient { careTeam { id email } } } }",
+            json!({}),
+            Some(&world.patient.token),
+        )
+        .await;
+    let members = team.ok()["me"]["patient"]["careTeam"].to_string();
+    assert!(members.contains(&world.clinician.email), "{members}");
+}

@@ -420,4 +420,102 @@ async fn behind_a_trusted_proxy_sign_in_limits_key_on_the_forwarded_address() {
         assert_eq!(login_from(&direct, "198.51.100.1").await, "UNAUTHENTICATED");
     }
     assert_eq!(login_from(&direct, "198.51.100.2").await, "RATE_LIMITED");
+
+async fn a_burst_of_thirty_wrong_passwords_gets_at_most_five_checks() {
+    let app = spawn_app().await;
+    let person = someone(&app).await;
+    let attempts = (0..30).map(|i| {
+        let app = &app;
+        let email = person.email.clone();
+        async move { login(app, &email, &format!("wrong password {i}")).await }
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let codes: Vec<Option<String>> = replies
+        .iter()
+        .map(|r| r.error_code().map(str::to_owned))
+        .collect();
+    let evaluated = codes
+        .iter()
+        .filter(|c| c.as_deref() == Some("UNAUTHENTICATED"))
+        .count();
+    let limited = codes
+        .iter()
+        .filter(|c| c.as_deref() == Some("RATE_LIMITED"))
+        .count();
+    assert!(evaluated <= 5, "{codes:?}");
+    assert_eq!(evaluated + limited, 30, "{codes:?}");
+    let right = login(&app, &person.email, WORLD_PASSWORD).await;
+    assert_eq!(right.error_code(), Some("RATE_LIMITED"), "{:?}", right.body);
+
+    // An unknown address under the same burst answers the same way.
+    let ghosts = (0..30).map(|i| {
+        let app = &app;
+        async move { login(app, "ghost@example.org", &format!("wrong password {i}")).await }
+    });
+    let ghost_codes: Vec<Option<String>> = futures_util::future::join_all(ghosts)
+        .await
+        .iter()
+        .map(|r| r.error_code().map(str::to_owned))
+        .collect();
+    let ghost_evaluated = ghost_codes
+        .iter()
+        .filter(|c| c.as_deref() == Some("UNAUTHENTICATED"))
+        .count();
+    assert!(ghost_evaluated <= 5, "{ghost_codes:?}");
+    assert!(
+        ghost_codes
+            .iter()
+            .all(|c| matches!(c.as_deref(), Some("UNAUTHENTICATED" | "RATE_LIMITED"))),
+        "{ghost_codes:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_lock_change_password_and_login() {
+    let app = spawn_app().await;
+    let person = someone(&app).await;
+    let (access, _) = tokens(&login(&app, &person.email, WORLD_PASSWORD).await, "login");
+    let change = "mutation($input: ChangePasswordInput!) { changePassword(input: $input) { ok } }";
+    let attempts = (0..30).map(|i| {
+        let app = &app;
+        let access = access.clone();
+        async move {
+            app.graphql(
+                change,
+                json!({ "input": { "currentPassword": format!("wrong current {i}"), "newPassword": "a fresh passphrase" } }),
+                Some(&access),
+            )
+            .await
+        }
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let wrong = replies
+        .iter()
+        .filter(|r| {
+            r.error_code() == Some("BAD_USER_INPUT")
+                && r.body["errors"][0]["extensions"]["field"] == "currentPassword"
+        })
+        .count();
+    let limited = replies
+        .iter()
+        .filter(|r| r.error_code() == Some("RATE_LIMITED"))
+        .count();
+    assert!(wrong <= 5, "{replies:?}");
+    assert_eq!(wrong + limited, 30, "{replies:?}");
+    // The right current password is refused while the account is locked,
+    // and so is signing in.
+    let right = app
+        .graphql(
+            change,
+            json!({ "input": { "currentPassword": WORLD_PASSWORD, "newPassword": "a fresh passphrase" } }),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(right.error_code(), Some("RATE_LIMITED"), "{:?}", right.body);
+    assert_eq!(
+        login(&app, &person.email, WORLD_PASSWORD)
+            .await
+            .error_code(),
+        Some("RATE_LIMITED")
+    );
 }

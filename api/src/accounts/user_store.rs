@@ -3,14 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, Set, SqlErr,
 };
 use uuid::Uuid;
 
-use entity::{memberships, users};
+use entity::{care_team_members, group_members, memberships, patients, users};
 
 use crate::{
+    accounts::visibility::Standing,
     auth::Role,
+    authz::groups::{ACTIVE, FACILITATOR},
     error::{ApiError, ApiResult},
 };
 
@@ -86,4 +89,47 @@ pub async fn create(
     .insert(db)
     .await?;
     Ok(user)
+}
+
+/// How `viewer` stands to `subject` through care teams and groups (the
+/// parts of `Standing` that need the database).
+pub async fn standing_between(
+    db: &impl ConnectionTrait,
+    viewer: Uuid,
+    subject: Uuid,
+) -> ApiResult<Standing> {
+    let on_care_team_of = |clinician: Uuid, patient_user: Uuid| {
+        let records = patients::Entity::find()
+            .select_only()
+            .column(patients::Column::Id)
+            .filter(patients::Column::UserId.eq(patient_user))
+            .into_query();
+        care_team_members::Entity::find()
+            .filter(care_team_members::Column::ClinicianUserId.eq(clinician))
+            .filter(care_team_members::Column::PatientId.in_subquery(records))
+            .one(db)
+    };
+    let on_their_care_team = on_care_team_of(viewer, subject).await?.is_some();
+    let mut works_for_viewer = on_care_team_of(subject, viewer).await?.is_some();
+    if !works_for_viewer {
+        let viewer_groups = group_members::Entity::find()
+            .select_only()
+            .column(group_members::Column::GroupId)
+            .filter(group_members::Column::UserId.eq(viewer))
+            .filter(group_members::Column::Status.eq(ACTIVE))
+            .into_query();
+        works_for_viewer = group_members::Entity::find()
+            .filter(group_members::Column::UserId.eq(subject))
+            .filter(group_members::Column::Role.eq(FACILITATOR))
+            .filter(group_members::Column::Status.eq(ACTIVE))
+            .filter(group_members::Column::GroupId.in_subquery(viewer_groups))
+            .one(db)
+            .await?
+            .is_some();
+    }
+    Ok(Standing {
+        on_their_care_team,
+        works_for_viewer,
+        ..Standing::default()
+    })
 }

@@ -4,6 +4,10 @@
 use async_graphql::{Context, MergedObject, Object};
 use uuid::Uuid;
 
+use super::{
+    user_store,
+    visibility::{Standing, shows_contact},
+};
 use crate::{
     auth::Role,
     caller::ContextExt,
@@ -21,6 +25,8 @@ pub struct User {
     /// True when this object is the caller themselves by construction (a
     /// sign-in payload, resolved before the client holds a token).
     pub signed_in: bool,
+    /// Whether the caller sees the contact fields, decided once.
+    contact: tokio::sync::OnceCell<bool>,
 }
 
 impl User {
@@ -28,6 +34,7 @@ impl User {
         Self {
             model,
             signed_in: false,
+            contact: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -36,6 +43,7 @@ impl User {
         Self {
             model,
             signed_in: true,
+            contact: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -50,6 +58,39 @@ impl User {
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("missing user {id}")))?;
         Ok(Self::new(model))
     }
+
+    /// True when the caller sees this user's email, timezone and roles
+    /// (`visibility::shows_contact`).
+    async fn shows_contact(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        if self.signed_in {
+            return Ok(true);
+        }
+        let subject = &self.model;
+        self.contact
+            .get_or_try_init(|| async {
+                let Ok(principal) = ctx.principal().await else {
+                    return Ok(false);
+                };
+                let is_self = principal.user_id == subject.id;
+                let admin_of_organization = principal.has_role(Role::Admin)
+                    && principal.organization_id == subject.organization_id;
+                let mut standing = Standing {
+                    is_self,
+                    admin_of_organization,
+                    ..Standing::default()
+                };
+                if !shows_contact(standing) {
+                    let found =
+                        user_store::standing_between(ctx.db()?, principal.user_id, subject.id)
+                            .await?;
+                    standing.on_their_care_team = found.on_their_care_team;
+                    standing.works_for_viewer = found.works_for_viewer;
+                }
+                Ok(shows_contact(standing))
+            })
+            .await
+            .copied()
+    }
 }
 
 #[Object]
@@ -57,23 +98,36 @@ impl User {
     async fn id(&self) -> Uuid {
         self.model.id
     }
-    async fn email(&self) -> &str {
-        &self.model.email
+    /// Null for anyone but the user, their care team, their organization's
+    /// admins, and the patients and members they work for.
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self
+            .shows_contact(ctx)
+            .await?
+            .then_some(self.model.email.as_str()))
     }
     async fn display_name(&self) -> &str {
         &self.model.display_name
     }
     /// IANA name, e.g. "America/Chicago": decides what "today" means for them.
-    async fn timezone(&self) -> &str {
-        &self.model.timezone
+    /// Null when `email` is.
+    async fn timezone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self
+            .shows_contact(ctx)
+            .await?
+            .then_some(self.model.timezone.as_str()))
     }
-    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Role>> {
+    /// Null when `email` is.
+    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Role>>> {
+        if !self.shows_contact(ctx).await? {
+            return Ok(None);
+        }
         Ok(ctx
             .loaders()?
             .roles
             .load_one(self.model.id)
             .await?
-            .unwrap_or_default())
+            .or(Some(Vec::new())))
     }
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         Ok(ctx

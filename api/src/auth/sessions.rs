@@ -9,8 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    Set, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -89,10 +88,11 @@ async fn insert_refresh_token(
     Ok(token)
 }
 
-/// Email and password sign-in with per-account backoff: after five
-/// consecutive failures the address is locked for 30 s, doubling with each
-/// further failure up to 15 minutes. Unknown addresses are throttled the
-/// same way and cost the same hashing time.
+/// Email and password sign-in with per-account backoff: an attempt is
+/// claimed (counted) before the password is checked, so a burst of any size
+/// gets at most five evaluated failures; then the address is locked for 30 s,
+/// doubling with each further failure up to 15 minutes. Unknown addresses
+/// are throttled the same way and cost the same hashing time.
 pub async fn login(
     tokens: &TokenService,
     passwords: &PasswordHasherPool,
@@ -105,16 +105,7 @@ pub async fn login(
     if email_key.is_empty() || email_key.len() > 254 || password.len() > 1024 {
         return Err(ApiError::InvalidCredentials);
     }
-    let throttle = login_throttles::Entity::find_by_id(email_key.clone())
-        .one(db)
-        .await?;
-    if let Some(locked_until) = throttle.as_ref().and_then(|t| t.locked_until)
-        && locked_until > now
-    {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: Ord::max((locked_until - now).num_seconds(), 1) as u64,
-        });
-    }
+    claim_attempt(db, &email_key, now).await?;
 
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(email_key.as_str()))
@@ -126,61 +117,90 @@ pub async fn login(
 
     match user {
         Some(user) if matches => {
-            if throttle.is_some() {
-                login_throttles::Entity::delete_by_id(email_key)
-                    .exec(db)
-                    .await?;
-            }
+            clear_attempts(db, &email_key).await?;
             let txn = db.begin().await?;
             let issued = start_session(tokens, &txn, user, now).await?;
             txn.commit().await?;
             Ok(issued)
         }
-        _ => {
-            record_failure(db, &email_key, throttle, now).await?;
-            Err(ApiError::InvalidCredentials)
-        }
+        // The claimed attempt stays counted as a failure.
+        _ => Err(ApiError::InvalidCredentials),
     }
 }
 
-async fn record_failure(
-    db: &DatabaseConnection,
-    email_key: &str,
-    existing: Option<login_throttles::Model>,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let failures = existing.as_ref().map_or(0, |t| t.failures) + 1;
-    let locked_until = (failures >= FAILURES_BEFORE_LOCK).then(|| {
+/// When an account with `failures` counted attempts is locked until.
+pub fn lock_after(failures: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (failures >= FAILURES_BEFORE_LOCK).then(|| {
         let doublings = Ord::min(failures - FAILURES_BEFORE_LOCK, 5) as u32;
         now + Duration::seconds(30 * 2i64.pow(doublings)).min(Duration::minutes(15))
-    });
-    let row = login_throttles::ActiveModel {
-        email_key: Set(email_key.to_owned()),
-        failures: Set(failures),
-        locked_until: Set(locked_until),
-        updated_at: Set(now),
-    };
-    if existing.is_some() {
-        row.update(db).await?;
-    } else {
-        // A concurrent first failure may have inserted it: count ours too.
-        let inserted = login_throttles::Entity::insert(row)
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::column(login_throttles::Column::EmailKey)
-                    .value(
-                        login_throttles::Column::Failures,
-                        ExprTrait::add(
-                            Expr::col((login_throttles::Entity, login_throttles::Column::Failures)),
-                            1,
-                        ),
-                    )
-                    .value(login_throttles::Column::UpdatedAt, now)
-                    .to_owned(),
-            )
+    })
+}
+
+/// Claims one password check for `email_key` (lower-cased), or
+/// `RATE_LIMITED` while it is locked. The claim is one conditional statement
+/// (compare-and-set on the failure count), so concurrent attempts cannot all
+/// read the same count: the fifth claim sets the lock and every later one
+/// sees it. A success clears the count (`clear_attempts`); a failure leaves
+/// it.
+pub async fn claim_attempt(
+    db: &impl ConnectionTrait,
+    email_key: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    // Every lost race means another attempt was counted, so after a handful
+    // of rounds the lock is visible; the bound is a safety net.
+    for _ in 0..64 {
+        let Some(row) = login_throttles::Entity::find_by_id(email_key.to_owned())
+            .one(db)
+            .await?
+        else {
+            let inserted = login_throttles::Entity::insert(login_throttles::ActiveModel {
+                email_key: Set(email_key.to_owned()),
+                failures: Set(1),
+                locked_until: Set(lock_after(1, now)),
+                updated_at: Set(now),
+            })
+            .on_conflict_do_nothing_on([login_throttles::Column::EmailKey])
             .exec_without_returning(db)
-            .await;
-        inserted?;
+            .await?;
+            if matches!(inserted, sea_orm::TryInsertResult::Inserted(1)) {
+                return Ok(());
+            }
+            continue;
+        };
+        if let Some(locked_until) = row.locked_until
+            && locked_until > now
+        {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: Ord::max((locked_until - now).num_seconds(), 1) as u64,
+            });
+        }
+        let failures = row.failures + 1;
+        let claimed = login_throttles::Entity::update_many()
+            .col_expr(login_throttles::Column::Failures, Expr::value(failures))
+            .col_expr(
+                login_throttles::Column::LockedUntil,
+                Expr::value(lock_after(failures, now)),
+            )
+            .col_expr(login_throttles::Column::UpdatedAt, Expr::value(now))
+            .filter(login_throttles::Column::EmailKey.eq(email_key))
+            .filter(login_throttles::Column::Failures.eq(row.failures))
+            .exec(db)
+            .await?;
+        if claimed.rows_affected == 1 {
+            return Ok(());
+        }
     }
+    Err(ApiError::RateLimited {
+        retry_after_secs: 1,
+    })
+}
+
+/// Forgets the counted attempts of `email_key` after a correct password.
+pub async fn clear_attempts(db: &impl ConnectionTrait, email_key: &str) -> ApiResult<()> {
+    login_throttles::Entity::delete_by_id(email_key.to_owned())
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -289,4 +309,30 @@ pub async fn revoke_other_sessions(
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_starts_at_the_fifth_attempt_and_doubles_to_fifteen_minutes() {
+        let now = Utc::now();
+        let table = [
+            (1, None),
+            (4, None),
+            (5, Some(30)),
+            (6, Some(60)),
+            (9, Some(480)),
+            (10, Some(900)),
+            (40, Some(900)),
+        ];
+        for (failures, secs) in table {
+            assert_eq!(
+                lock_after(failures, now),
+                secs.map(|s| now + Duration::seconds(s)),
+                "{failures}"
+            );
+        }
+    }
 }

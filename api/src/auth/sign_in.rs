@@ -158,6 +158,10 @@ async fn change_password(caller: &Caller, input: ChangePasswordInput) -> ApiResu
     let user = credential_store::account(caller.db(), caller.user_id())
         .await?
         .ok_or(ApiError::Unauthenticated)?;
+    // The same per-account limit as `login`: a stolen access token cannot
+    // be used to guess the password.
+    let now = Utc::now();
+    sessions::claim_attempt(caller.db(), &user.email, now).await?;
     if !passwords
         .verify(&input.current_password, Some(&user.password_hash))
         .await?
@@ -167,7 +171,8 @@ async fn change_password(caller: &Caller, input: ChangePasswordInput) -> ApiResu
             "the current password is wrong",
         ));
     }
+    sessions::clear_attempts(caller.db(), &user.email).await?;
     validation::new_password("newPassword", &input.new_password)?;
     let hash = passwords.hash(&input.new_password).await?;
-    credential_store::set_password(caller, user, hash, Utc::now()).await
+    credential_store::set_password(caller, user, hash, now).await
 }
