@@ -420,7 +420,9 @@ async fn behind_a_trusted_proxy_sign_in_limits_key_on_the_forwarded_address() {
         assert_eq!(login_from(&direct, "198.51.100.1").await, "UNAUTHENTICATED");
     }
     assert_eq!(login_from(&direct, "198.51.100.2").await, "RATE_LIMITED");
+}
 
+#[tokio::test]
 async fn a_burst_of_thirty_wrong_passwords_gets_at_most_five_checks() {
     let app = spawn_app().await;
     let person = someone(&app).await;
