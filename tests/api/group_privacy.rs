@@ -1,0 +1,325 @@
+//! What members of a support group may learn about each other: aliases
+//! hold on every path a post reaches a member by (lists, replies, mutation
+//! payloads, reactions, the live subscription) and in the member list;
+//! shared goals leave with their owner; nested lists are priced by page
+//! size; meeting dates are bounded.
+
+use serde_json::{Value, json};
+
+use crate::harness::{GqlReply, Person, TestApp, WsEvent, spawn_app};
+
+const POST: &str = "mutation($input: CreateGroupPostInput!) { createGroupPost(input: $input) {
+  post { id authorDisplayName author { id email } isMine } } }";
+const POSTS: &str = "query($id: UUID!) { supportGroup(id: $id) {
+  posts(first: 50) { nodes { id authorDisplayName author { id email }
+  replies { id authorDisplayName author { id email } } } } } }";
+const REACT: &str = "mutation($input: GroupPostReactionInput!) { reactToGroupPost(input: $input) {
+  post { id authorDisplayName author { id email } } } }";
+const MEMBERS: &str = "query($id: UUID!) { supportGroup(id: $id) {
+  members(first: 50) { nodes { displayName role user { id email } } } } }";
+
+struct Circle {
+    facilitator: Person,
+    river: Person,
+    sky: Person,
+    admin: Person,
+    group: String,
+}
+
+async fn circle(app: &TestApp) -> Circle {
+    let org = app.new_organization("Clinic").await;
+    let facilitator = app
+        .new_person(org, "Fay Facilitator", &["FACILITATOR"])
+        .await;
+    let river = app.new_person(org, "Rita Patient", &["PATIENT"]).await;
+    let sky = app.new_person(org, "Sam Patient", &["PATIENT"]).await;
+    let admin = app.new_person(org, "Ada Admin", &["ADMIN"]).await;
+    let created = app
+        .graphql(
+            "mutation($input: CreateSupportGroupInput!) { createSupportGroup(input: $input) { group { id } } }",
+            json!({ "input": {
+                "name": "Tuesday tapering circle",
+                "kind": "TAPERING_COHORT",
+                "description": "People tapering together.",
+                "format": "VIRTUAL",
+                "meetingUrl": "https://meet.example.org/tuesday",
+            } }),
+            Some(&facilitator.token),
+        )
+        .await;
+    let group = created.ok()["createSupportGroup"]["group"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (who, alias) in [(&river, "River"), (&sky, "Sky")] {
+        app.graphql(
+            "mutation($input: JoinSupportGroupInput!) { joinSupportGroup(input: $input) { membership { status } } }",
+            json!({ "input": { "groupId": group, "alias": alias } }),
+            Some(&who.token),
+        )
+        .await
+        .ok();
+    }
+    Circle {
+        facilitator,
+        river,
+        sky,
+        admin,
+        group,
+    }
+}
+
+async fn post(
+    app: &TestApp,
+    who: &Person,
+    group: &str,
+    body: &str,
+    parent: Option<&str>,
+) -> GqlReply {
+    app.graphql(
+        POST,
+        json!({ "input": { "groupId": group, "body": body, "anonymous": false,
+            "idempotencyKey": format!("k-{body}"), "parentPostId": parent } }),
+        Some(&who.token),
+    )
+    .await
+}
+
+/// Nothing in `text` names River's account.
+fn hides_river(text: &str, c: &Circle) {
+    assert!(!text.contains(&c.river.user_id.to_string()), "{text}");
+    assert!(!text.contains("Rita"), "{text}");
+    assert!(!text.contains(&c.river.email), "{text}");
+}
+
+fn find<'a>(list: &'a Value, id: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {list}"))
+}
+
+#[tokio::test]
+async fn aliases_hold_on_every_path() {
+    let app = spawn_app().await;
+    let c = circle(&app).await;
+
+    // Sky listens before River writes.
+    let mut sky_ws = app
+        .ws_connect(json!({ "authorization": format!("Bearer {}", c.sky.token) }))
+        .await
+        .expect("member connects");
+    sky_ws
+        .subscribe(
+            "g",
+            "subscription($g: UUID!) { groupPostAdded(groupId: $g) { id authorDisplayName author { id email } } }",
+            json!({ "g": c.group }),
+        )
+        .await;
+    let mut fay_ws = app
+        .ws_connect(json!({ "authorization": format!("Bearer {}", c.facilitator.token) }))
+        .await
+        .expect("facilitator connects");
+    fay_ws
+        .subscribe(
+            "g",
+            "subscription($g: UUID!) { groupPostAdded(groupId: $g) { id author { id } } }",
+            json!({ "g": c.group }),
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // River posts under the alias: River's own payload shows River.
+    let created = post(&app, &c.river, &c.group, "Week three, still steady.", None).await;
+    let mine = &created.ok()["createGroupPost"]["post"];
+    assert_eq!(mine["author"]["id"], c.river.user_id.to_string());
+    assert_eq!(mine["authorDisplayName"], "River");
+    let river_post = mine["id"].as_str().unwrap().to_owned();
+
+    // The live delivery to Sky: the alias, no account.
+    match sky_ws.next_message().await {
+        Some(WsEvent::Message(msg)) => {
+            let delivered = &msg["payload"]["data"]["groupPostAdded"];
+            assert_eq!(delivered["id"], river_post.as_str(), "{msg}");
+            assert_eq!(delivered["authorDisplayName"], "River");
+            assert_eq!(delivered["author"], Value::Null);
+            hides_river(&msg.to_string(), &c);
+        }
+        other => panic!("expected the post, got {other:?}"),
+    }
+    // The facilitator's delivery names River.
+    match fay_ws.next_message().await {
+        Some(WsEvent::Message(msg)) => assert_eq!(
+            msg["payload"]["data"]["groupPostAdded"]["author"]["id"],
+            c.river.user_id.to_string(),
+            "{msg}"
+        ),
+        other => panic!("expected the post, got {other:?}"),
+    }
+
+    // Sky posts; River replies to it.
+    let sky_post = post(&app, &c.sky, &c.group, "Sleep is coming back.", None)
+        .await
+        .ok()["createGroupPost"]["post"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(
+        &app,
+        &c.river,
+        &c.group,
+        "Glad to hear it.",
+        Some(&sky_post),
+    )
+    .await
+    .ok();
+
+    // Sky's list: River's post and River's reply show the alias only.
+    let list = app
+        .graphql(POSTS, json!({ "id": c.group }), Some(&c.sky.token))
+        .await;
+    let nodes = &list.ok()["supportGroup"]["posts"]["nodes"];
+    let theirs = find(nodes, &river_post);
+    assert_eq!(theirs["authorDisplayName"], "River");
+    assert_eq!(theirs["author"], Value::Null);
+    let own = find(nodes, &sky_post);
+    assert_eq!(own["author"]["id"], c.sky.user_id.to_string());
+    assert_eq!(own["replies"][0]["authorDisplayName"], "River");
+    assert_eq!(own["replies"][0]["author"], Value::Null);
+    hides_river(&list.body.to_string(), &c);
+
+    // A reaction's payload: the alias only.
+    for mutation in [
+        REACT,
+        &REACT.replace("reactToGroupPost", "removeGroupPostReaction"),
+    ] {
+        let reacted = app
+            .graphql(
+                mutation,
+                json!({ "input": { "postId": river_post, "kind": "SUPPORT" } }),
+                Some(&c.sky.token),
+            )
+            .await;
+        let data = reacted.ok();
+        let shown = data.as_object().unwrap().values().next().unwrap();
+        assert_eq!(shown["post"]["authorDisplayName"], "River");
+        assert_eq!(shown["post"]["author"], Value::Null);
+        hides_river(&reacted.body.to_string(), &c);
+    }
+
+    // The member list: Sky sees Sky and the facilitator, not River.
+    let members = app
+        .graphql(MEMBERS, json!({ "id": c.group }), Some(&c.sky.token))
+        .await;
+    let people = members.ok()["supportGroup"]["members"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let by_name = |name: &str| {
+        people
+            .iter()
+            .find(|m| m["displayName"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {people:?}"))
+            .clone()
+    };
+    assert_eq!(by_name("River")["user"], Value::Null);
+    assert_eq!(by_name("Sky")["user"]["id"], c.sky.user_id.to_string());
+    let fay = people
+        .iter()
+        .find(|m| m["role"] == "FACILITATOR")
+        .expect("the facilitator is listed");
+    assert_eq!(fay["user"]["id"], c.facilitator.user_id.to_string());
+    hides_river(&members.body.to_string(), &c);
+
+    // The author and the facilitator still see who wrote it.
+    let river_view = app
+        .graphql(POSTS, json!({ "id": c.group }), Some(&c.river.token))
+        .await;
+    let nodes = &river_view.ok()["supportGroup"]["posts"]["nodes"];
+    assert_eq!(
+        find(nodes, &river_post)["author"]["id"],
+        c.river.user_id.to_string()
+    );
+    let fay_view = app
+        .graphql(POSTS, json!({ "id": c.group }), Some(&c.facilitator.token))
+        .await;
+    let nodes = &fay_view.ok()["supportGroup"]["posts"]["nodes"];
+    assert_eq!(
+        find(nodes, &river_post)["author"]["id"],
+        c.river.user_id.to_string()
+    );
+    assert_eq!(
+        find(nodes, &sky_post)["replies"][0]["author"]["id"],
+        c.river.user_id.to_string()
+    );
+    let fay_members = app
+        .graphql(
+            MEMBERS,
+            json!({ "id": c.group }),
+            Some(&c.facilitator.token),
+        )
+        .await;
+    let listed = fay_members.ok()["supportGroup"]["members"]["nodes"].to_string();
+    assert!(listed.contains(&c.river.user_id.to_string()), "{listed}");
+
+    // The facilitator's reveal is on the trail, and in River's access log.
+    let trail = app
+        .graphql(
+            "{ auditEvents(first: 100) { edges { node { action actorUserId resourceId } } } }",
+            json!({}),
+            Some(&c.admin.token),
+        )
+        .await;
+    let reveals: Vec<Value> = trail.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .filter(|n| n["action"] == "group.post.author.reveal.alias")
+        .collect();
+    assert!(
+        reveals
+            .iter()
+            .any(|n| n["resourceId"] == river_post.as_str()),
+        "{reveals:?}"
+    );
+    assert!(
+        reveals
+            .iter()
+            .all(|n| n["actorUserId"] == c.facilitator.user_id.to_string()),
+        "{reveals:?}"
+    );
+    let log = app
+        .graphql(
+            "{ myAccessLog(first: 100) { edges { node { action actorUserId } } } }",
+            json!({}),
+            Some(&c.river.token),
+        )
+        .await;
+    let seen = log.ok()["myAccessLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| {
+            e["node"]["action"] == "group.post.author.reveal.alias"
+                && e["node"]["actorUserId"] == c.facilitator.user_id.to_string()
+        });
+    assert!(seen, "{}", log.body);
+    // Members reading posts reveal nothing, so write nothing of the kind.
+    let sky_log = app
+        .graphql(
+            "{ myAccessLog(first: 100) { edges { node { action actorUserId } } } }",
+            json!({}),
+            Some(&c.sky.token),
+        )
+        .await;
+    assert!(
+        !sky_log
+            .body
+            .to_string()
+            .contains(&c.river.user_id.to_string()),
+        "{}",
+        sky_log.body
+    );
+}
