@@ -323,3 +323,79 @@ async fn aliases_hold_on_every_path() {
         sky_log.body
     );
 }
+
+async fn share_goal(app: &TestApp, who: &Person, group: &str, title: &str) -> String {
+    app.graphql(
+        "mutation($input: CreateGoalInput!) { createGoal(input: $input) { goal { id sharedWithGroupId } } }",
+        json!({ "input": { "title": title, "shareWithGroupId": group } }),
+        Some(&who.token),
+    )
+    .await
+    .ok()["createGoal"]["goal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn shared_ids(app: &TestApp, who: &Person, group: &str) -> Vec<String> {
+    app.graphql(
+        "query($id: UUID!) { supportGroup(id: $id) { sharedGoals(first: 50) { nodes { id } } } }",
+        json!({ "id": group }),
+        Some(&who.token),
+    )
+    .await
+    .ok()["supportGroup"]["sharedGoals"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn my_goal_group(app: &TestApp, who: &Person, goal: &str) -> Value {
+    let mine = app
+        .graphql(
+            "{ myGoals(first: 50) { nodes { id sharedWithGroupId } } }",
+            json!({}),
+            Some(&who.token),
+        )
+        .await;
+    find(&mine.ok()["myGoals"]["nodes"], goal)["sharedWithGroupId"].clone()
+}
+
+#[tokio::test]
+async fn shared_goals_leave_with_their_owner() {
+    let app = spawn_app().await;
+    let c = circle(&app).await;
+    let river_goal = share_goal(&app, &c.river, &c.group, "Walk daily").await;
+    let sky_goal = share_goal(&app, &c.sky, &c.group, "Sleep by eleven").await;
+    let listed = shared_ids(&app, &c.facilitator, &c.group).await;
+    assert!(listed.contains(&river_goal) && listed.contains(&sky_goal));
+
+    // River leaves: River's goal is no longer shared; Sky's still is.
+    app.graphql(
+        "mutation($g: UUID!) { leaveSupportGroup(input: { groupId: $g }) { membership { status } } }",
+        json!({ "g": c.group }),
+        Some(&c.river.token),
+    )
+    .await
+    .ok();
+    let listed = shared_ids(&app, &c.facilitator, &c.group).await;
+    assert!(!listed.contains(&river_goal), "{listed:?}");
+    assert!(listed.contains(&sky_goal), "{listed:?}");
+    assert_eq!(
+        my_goal_group(&app, &c.river, &river_goal).await,
+        Value::Null
+    );
+
+    // Sky is removed: the same.
+    app.graphql(
+        "mutation($input: RemoveGroupMemberInput!) { removeGroupMember(input: $input) { membership { status } } }",
+        json!({ "input": { "groupId": c.group, "userId": c.sky.user_id, "reason": "Asked to leave" } }),
+        Some(&c.facilitator.token),
+    )
+    .await
+    .ok();
+    assert!(shared_ids(&app, &c.facilitator, &c.group).await.is_empty());
+    assert_eq!(my_goal_group(&app, &c.sky, &sky_goal).await, Value::Null);
+}
