@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{GqlReply, Person, TestApp, WsEvent, spawn_app};
+use crate::harness::{GqlReply, Options, Person, TestApp, WsEvent, spawn_app, spawn_app_with};
 
 const POST: &str = "mutation($input: CreateGroupPostInput!) { createGroupPost(input: $input) {
   post { id authorDisplayName author { id email } isMine } } }";
@@ -398,4 +398,55 @@ async fn shared_goals_leave_with_their_owner() {
     .ok();
     assert!(shared_ids(&app, &c.facilitator, &c.group).await.is_empty());
     assert_eq!(my_goal_group(&app, &c.sky, &sky_goal).await, Value::Null);
+}
+
+#[tokio::test]
+async fn group_lists_are_priced_by_page_size() {
+    let app = spawn_app_with(Options {
+        vars: vec![("STEPDOWN_MAX_COMPLEXITY", "400".into())],
+        ..Default::default()
+    })
+    .await;
+    let c = circle(&app).await;
+    let group = |list: &str| format!("query($id: UUID!) {{ supportGroup(id: $id) {{ {list} }} }}");
+    let wide = "nodes { id body createdAt authorDisplayName anonymous isMine }";
+    let goal = "nodes { id title description progressPercent status ownerDisplayName }";
+    for (query, small) in [
+        (
+            group("members(first: 100) { nodes { id displayName role status joinedAt } }"),
+            group("members(first: 5) { nodes { id displayName role status joinedAt } }"),
+        ),
+        (
+            group(&format!("posts(first: 100) {{ {wide} }}")),
+            group(&format!("posts(first: 5) {{ {wide} }}")),
+        ),
+        (
+            // Replies weigh a thread's worth under each post.
+            group("posts(first: 20) { nodes { id replies { id body authorDisplayName } } }"),
+            group("posts(first: 20) { nodes { id body } }"),
+        ),
+        (
+            group(&format!("sharedGoals(first: 100) {{ {goal} }}")),
+            group(&format!("sharedGoals(first: 5) {{ {goal} }}")),
+        ),
+        (
+            format!("{{ myGoals(first: 100) {{ {goal} }} }}"),
+            format!("{{ myGoals(first: 5) {{ {goal} }} }}"),
+        ),
+    ] {
+        let refused = app
+            .graphql(&query, json!({ "id": c.group }), Some(&c.river.token))
+            .await;
+        assert!(
+            refused.body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("complex")),
+            "{query}: {}",
+            refused.body
+        );
+        assert!(refused.body["data"].is_null(), "{}", refused.body);
+        app.graphql(&small, json!({ "id": c.group }), Some(&c.river.token))
+            .await
+            .ok();
+    }
 }

@@ -58,6 +58,11 @@ pub const REVEAL_AUTHOR: Action = POST.action("group.post.author.reveal");
 pub const REVEAL_ALIAS: Action = POST.action("group.post.author.reveal.alias");
 pub const POSTS_READ: Action = GROUP.action("group.posts.read");
 pub const SUBSCRIBE: Action = GROUP.action("group.posts.subscribe");
+/// What a post's replies cost in a query's complexity, in replies: a
+/// busy thread's worth (they load in one batch for the whole page, at most
+/// `MAX_REPLIES` each), so a page of posts with their replies is priced by
+/// its page size.
+const REPLY_WEIGHT: usize = 10;
 /// The idempotency scope of `createGroupPost`.
 const CREATE_OPERATION: &str = "createGroupPost";
 
@@ -126,6 +131,7 @@ impl GroupPost {
         self.reply_count
     }
     /// Replies, oldest first (top-level posts only).
+    #[graphql(complexity = "REPLY_WEIGHT * child_complexity")]
     async fn replies(&self) -> &[GroupPost] {
         self.replies.as_deref().unwrap_or_default()
     }
