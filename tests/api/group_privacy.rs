@@ -450,3 +450,88 @@ async fn group_lists_are_priced_by_page_size() {
             .ok();
     }
 }
+
+#[tokio::test]
+async fn meeting_dates_are_bounded() {
+    let app = spawn_app().await;
+    let c = circle(&app).await;
+    let schedule = "mutation($input: ScheduleMeetingInput!) { scheduleMeeting(input: $input) { meetings { id } } }";
+    let start = chrono::Utc::now() + chrono::Duration::days(600);
+    let input = |weeks: i32| {
+        json!({ "input": { "groupId": c.group, "startsAt": start.to_rfc3339(),
+            "endsAt": (start + chrono::Duration::hours(1)).to_rfc3339(), "weeks": weeks } })
+    };
+    // 600 days ahead is a bookable slot; 52 weeks from there runs past two
+    // years ahead.
+    let refused = app
+        .graphql(schedule, input(52), Some(&c.facilitator.token))
+        .await;
+    assert_eq!(
+        refused.error_code(),
+        Some("BAD_USER_INPUT"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["errors"][0]["extensions"]["field"], "weeks");
+    let fits = app
+        .graphql(schedule, input(4), Some(&c.facilitator.token))
+        .await;
+    assert_eq!(
+        fits.ok()["scheduleMeeting"]["meetings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // Absurd list bounds are bad input naming the argument, never a panic.
+    let list = "query($id: UUID!, $from: DateTime, $to: DateTime) { supportGroup(id: $id) {
+        meetings(from: $from, to: $to) { id } } }";
+    for (from, to, named) in [
+        (Some("+262142-12-31T00:00:00Z"), None, "from"),
+        (None, Some("+262142-12-31T00:00:00Z"), "to"),
+        (Some("-262000-01-01T00:00:00Z"), None, "from"),
+        (Some("9999-12-31T23:59:59Z"), None, "from"),
+        (
+            Some("2020-01-01T00:00:00Z"),
+            Some("9999-12-31T00:00:00Z"),
+            "to",
+        ),
+    ] {
+        let reply = app
+            .graphql(
+                list,
+                json!({ "id": c.group, "from": from, "to": to }),
+                Some(&c.sky.token),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+        let error = &reply.body["errors"][0];
+        assert!(
+            error["extensions"]["field"] == named
+                || error["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(named),
+            "{}",
+            reply.body
+        );
+    }
+    // A sensible range still lists the series.
+    let to = start + chrono::Duration::days(40);
+    let listed = app
+        .graphql(
+            list,
+            json!({ "id": c.group, "from": start.to_rfc3339(), "to": to.to_rfc3339() }),
+            Some(&c.sky.token),
+        )
+        .await;
+    assert_eq!(
+        listed.ok()["supportGroup"]["meetings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+}
