@@ -369,6 +369,20 @@ mod tests {
     }
 
     #[test]
+    fn list_bounds_and_series_stay_near_now() {
+        let now = utc("2026-12-01T00:00:00Z");
+        let far = now + MAX_RANGE_REACH + Duration::days(1);
+        let field = |r: Result<_, InputError>| r.map(|_| ()).map_err(|e| e.field);
+        assert_eq!(field(meeting_range(Some(far), None, now)), Err("from"));
+        assert_eq!(field(meeting_range(None, Some(far), now)), Err("to"));
+        let long_ago = now - MAX_RANGE_REACH - Duration::days(1);
+        assert_eq!(field(meeting_range(Some(long_ago), None, now)), Err("from"));
+        assert!(series_within(now + MAX_SERIES_AHEAD, now).is_ok());
+        let past = series_within(now + MAX_SERIES_AHEAD + Duration::days(1), now);
+        assert_eq!(past.map_err(|e| e.field), Err("weeks"));
+    }
+
+    #[test]
     fn a_meeting_list_spans_at_most_a_year() {
         let now = utc("2026-12-01T12:00:00Z");
         assert_eq!(
