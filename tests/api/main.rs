@@ -12,6 +12,7 @@ mod care;
 mod deployment;
 mod education;
 mod graphql_http;
+mod group_privacy;
 mod groups;
 mod limits;
 mod monitoring;

@@ -142,6 +142,7 @@ pub struct GoalsQuery;
 impl GoalsQuery {
     /// The caller's own goals, newest first; with `updatedSince`, those
     /// changed since (for a phone's incremental sync).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn my_goals(
         &self,
         ctx: &Context<'_>,

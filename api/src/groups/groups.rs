@@ -195,6 +195,7 @@ impl SupportGroup {
     /// The group's people (default: active), in the order they joined.
     /// Members see aliases; only facilitators see pending requests, past
     /// members and who is who.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -219,6 +220,7 @@ impl SupportGroup {
         Ok(meetings::of_group(&caller, self, from, to, cancelled).await?)
     }
     /// Top-level posts, newest first; members and facilitators only.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -229,6 +231,7 @@ impl SupportGroup {
         Ok(posts::page(&ctx.caller().await?, self, first, after, wants).await?)
     }
     /// Goals members shared with the group, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn shared_goals(
         &self,
         ctx: &Context<'_>,

@@ -397,6 +397,9 @@ async fn schedule(
             })
             .collect();
     let first = rows.first().ok_or(ApiError::NotFound(MEETING.noun))?;
+    if let Some(last) = rows.last() {
+        rules::series_within(last.starts_at, now)?;
+    }
     let done = caller.event(SCHEDULE).resource(first.id);
     meeting_store::schedule(caller, &rows, done).await?;
     let meetings = hydrate(caller, &SupportGroup::reached(access), rows).await?;

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::{group_members, memberships, support_groups, users};
+use entity::{group_members, memberships, recovery_goals, support_groups, users};
 
 use super::{
     group_store::{ensure_room, lock},
@@ -346,6 +346,7 @@ pub async fn leave(
         decided_by: Some(caller.user_id()),
     };
     let row = put(&txn, row, to).await?;
+    unshare_all(&txn, group.id, row.user_id).await?;
     caller.record(caller.event(action).resource(row.id));
     caller.commit(txn).await?;
     Ok(row)
@@ -376,6 +377,7 @@ pub async fn remove(
                 decided_by: Some(caller.user_id()),
             };
             let row = put(&txn, Some(row), to).await?;
+            unshare_all(&txn, group.id, row.user_id).await?;
             caller.record(caller.event(action).resource(row.id));
             row
         }
@@ -430,7 +432,9 @@ pub async fn set_facilitator(
                 "a group keeps at least one facilitator: assign another first",
             ));
         } else {
-            put(&txn, Some(row), to(MembershipStatus::Removed)).await?
+            let row = put(&txn, Some(row), to(MembershipStatus::Removed)).await?;
+            unshare_all(&txn, group.id, row.user_id).await?;
+            row
         }
     };
     caller.record(caller.event(action).resource(row.id));
@@ -447,4 +451,23 @@ async fn other_facilitators(db: &impl ConnectionTrait, group: Uuid, user: Uuid) 
         .filter(group_members::Column::UserId.ne(user))
         .count(db)
         .await?)
+}
+
+/// `user`'s goals stop being shared with `group` (they left it or were
+/// removed), inside the caller's transaction.
+async fn unshare_all(db: &impl ConnectionTrait, group: Uuid, user: Uuid) -> ApiResult<()> {
+    recovery_goals::Entity::update_many()
+        .col_expr(
+            recovery_goals::Column::SharedGroupId,
+            sea_orm::sea_query::Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            recovery_goals::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(recovery_goals::Column::UserId.eq(user))
+        .filter(recovery_goals::Column::SharedGroupId.eq(group))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -4,9 +4,11 @@
 //!
 //! Anonymity: an anonymous post shows "Anonymous member" and no author to
 //! every other member, through every path (fields, lists, subscriptions,
-//! errors, notifications). Its author and the group's facilitators see who
-//! wrote it; a facilitator seeing it is written to the audit trail, naming
-//! the author's record, so the author can see it in `myAccessLog`. Nothing
+//! errors, notifications). Aliases hold the same way: a named post shows
+//! its author's alias, never the account behind it. Its author and the
+//! group's facilitators see who wrote any post; a facilitator seeing it is
+//! written to the audit trail, naming the author's record, so the author
+//! can see it in `myAccessLog`. Nothing
 //! else about a post names a patient in the audit trail, so no member's
 //! access log reveals who reacted to or reported what.
 
@@ -52,8 +54,15 @@ pub const REPORT: Action = POST.action("group.post.report");
 pub const REACT: Action = POST.action("group.post.react");
 /// A facilitator saw who wrote someone else's anonymous post.
 pub const REVEAL_AUTHOR: Action = POST.action("group.post.author.reveal");
+/// A facilitator saw the account behind someone else's alias on a post.
+pub const REVEAL_ALIAS: Action = POST.action("group.post.author.reveal.alias");
 pub const POSTS_READ: Action = GROUP.action("group.posts.read");
 pub const SUBSCRIBE: Action = GROUP.action("group.posts.subscribe");
+/// What a post's replies cost in a query's complexity, in replies: a
+/// busy thread's worth (they load in one batch for the whole page, at most
+/// `MAX_REPLIES` each), so a page of posts with their replies is priced by
+/// its page size.
+const REPLY_WEIGHT: usize = 10;
 /// The idempotency scope of `createGroupPost`.
 const CREATE_OPERATION: &str = "createGroupPost";
 
@@ -102,8 +111,8 @@ impl GroupPost {
     async fn author_display_name(&self) -> &str {
         &self.author_name
     }
-    /// Null for anonymous posts, except to the author and the group's
-    /// facilitators (audited).
+    /// The account behind the alias: null except to the author and the
+    /// group's facilitators (audited).
     async fn author(&self) -> Option<User> {
         self.author.clone().map(User::new)
     }
@@ -122,6 +131,7 @@ impl GroupPost {
         self.reply_count
     }
     /// Replies, oldest first (top-level posts only).
+    #[graphql(complexity = "REPLY_WEIGHT * child_complexity")]
     async fn replies(&self) -> &[GroupPost] {
         self.replies.as_deref().unwrap_or_default()
     }
@@ -188,8 +198,8 @@ impl Wants {
 
 /// Posts with what the viewer may see of them, in a constant number of
 /// statements whatever their number: counts, reactions, names, and (for a
-/// facilitator asking for authors) one audit event for every anonymous
-/// post revealed.
+/// facilitator asking for authors) one audit event for every other
+/// member's post revealed.
 async fn hydrate(
     caller: &Caller,
     group: &SupportGroup,
@@ -218,10 +228,8 @@ async fn hydrate(
     named.sort();
     named.dedup();
     let people = people_in_group(caller.db(), group.model.id, &named).await?;
-    let revealed: Vec<&group_posts::Model> = rows
-        .iter()
-        .filter(|p| p.anonymous && p.author_user_id != me)
-        .collect();
+    let revealed: Vec<&group_posts::Model> =
+        rows.iter().filter(|p| p.author_user_id != me).collect();
     let reveal = facilitating && reveal_authors && !revealed.is_empty();
     if reveal {
         record_reveals(caller, &revealed).await?;
@@ -238,7 +246,7 @@ async fn hydrate(
 struct Viewer {
     me: Uuid,
     facilitating: bool,
-    /// They may see (and the trail says they saw) who wrote anonymous ones.
+    /// They may see (and the trail says they saw) who wrote others' posts.
     reveal: bool,
 }
 
@@ -259,7 +267,7 @@ impl Viewer {
         rows.into_iter()
             .map(|model| {
                 let own = model.author_user_id == self.me;
-                let author_visible = !model.anonymous || own || self.reveal;
+                let author_visible = own || self.reveal;
                 let shown = people.get(&model.author_user_id);
                 let author_name = if model.anonymous && !own {
                     ANONYMOUS.to_owned()
@@ -284,13 +292,19 @@ impl Viewer {
     }
 }
 
-/// A facilitator seeing who wrote others' anonymous posts: on the trail,
-/// naming the author's record when they are a patient.
+/// A facilitator seeing who wrote others' posts (anonymous or under an
+/// alias): on the trail, naming the author's record when they are a
+/// patient.
 async fn record_reveals(caller: &Caller, revealed: &[&group_posts::Model]) -> ApiResult<()> {
     let authors: Vec<Uuid> = revealed.iter().map(|p| p.author_user_id).collect();
     let patient_of = post_store::patients_of(caller.db(), &authors).await?;
     caller.record_all(revealed.iter().map(|post| {
-        let event = caller.event(REVEAL_AUTHOR).resource(post.id);
+        let action = if post.anonymous {
+            REVEAL_AUTHOR
+        } else {
+            REVEAL_ALIAS
+        };
+        let event = caller.event(action).resource(post.id);
         match patient_of.get(&post.author_user_id) {
             Some(patient) => event.patient(*patient),
             None => event,

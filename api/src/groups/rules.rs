@@ -31,6 +31,11 @@ pub const MAX_MEETING_RANGE: Duration = Duration::days(366);
 /// under way is still listed).
 pub const DEFAULT_MEETING_RANGE: Duration = Duration::days(90);
 pub const MEETINGS_LOOK_BACK: Duration = Duration::hours(12);
+/// A meeting list's `from` and `to` lie within ten years of now.
+pub const MAX_RANGE_REACH: Duration = Duration::days(10 * 366);
+/// A weekly series' last meeting starts at most two years ahead, like
+/// any one meeting (`calendar::MAX_AHEAD`).
+pub const MAX_SERIES_AHEAD: Duration = crate::calendar::MAX_AHEAD;
 /// A goal's title and description.
 pub const MAX_GOAL_TITLE: usize = 200;
 pub const MAX_GOAL_DESCRIPTION: usize = 2_000;
@@ -141,12 +146,21 @@ pub fn history(
 }
 
 /// The span of a meeting list: `from` defaults to 12 hours ago, `to` to 90
-/// days after `from`; `to` after `from`, at most a year apart.
+/// days after `from`; `to` after `from`, at most a year apart, both
+/// within ten years of now.
 pub fn meeting_range(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), InputError> {
+    for (name, at) in [("from", from), ("to", to)] {
+        if at.is_some_and(|at| at < now - MAX_RANGE_REACH || at > now + MAX_RANGE_REACH) {
+            return Err(InputError::new(
+                name,
+                format!("{name} must be within ten years of now"),
+            ));
+        }
+    }
     let from = from.unwrap_or(now - MEETINGS_LOOK_BACK);
     let to = to.unwrap_or(from + DEFAULT_MEETING_RANGE);
     if to <= from {
@@ -215,6 +229,17 @@ pub fn attendance_window_open(
     ends_at: DateTime<Utc>,
 ) -> bool {
     now >= starts_at - ATTENDANCE_OPENS_BEFORE_START && now <= ends_at + ATTENDANCE_CLOSES_AFTER_END
+}
+
+/// A series whose last meeting starts at `last` (see `MAX_SERIES_AHEAD`).
+pub fn series_within(last: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), InputError> {
+    if last > now + MAX_SERIES_AHEAD {
+        return Err(InputError::new(
+            "weeks",
+            "a series may not run more than two years ahead",
+        ));
+    }
+    Ok(())
 }
 
 /// Consecutive meetings attended, counting back from the most recent
@@ -341,6 +366,20 @@ mod tests {
         // A meeting before they joined, without a record, is not theirs.
         let unrecorded = history(joined, &[&early], &HashMap::new());
         assert!(unrecorded.records.is_empty());
+    }
+
+    #[test]
+    fn list_bounds_and_series_stay_near_now() {
+        let now = utc("2026-12-01T00:00:00Z");
+        let far = now + MAX_RANGE_REACH + Duration::days(1);
+        let field = |r: Result<_, InputError>| r.map(|_| ()).map_err(|e| e.field);
+        assert_eq!(field(meeting_range(Some(far), None, now)), Err("from"));
+        assert_eq!(field(meeting_range(None, Some(far), now)), Err("to"));
+        let long_ago = now - MAX_RANGE_REACH - Duration::days(1);
+        assert_eq!(field(meeting_range(Some(long_ago), None, now)), Err("from"));
+        assert!(series_within(now + MAX_SERIES_AHEAD, now).is_ok());
+        let past = series_within(now + MAX_SERIES_AHEAD + Duration::days(1), now);
+        assert_eq!(past.map_err(|e| e.field), Err("weeks"));
     }
 
     #[test]
