@@ -167,3 +167,40 @@ async fn bodies_over_one_mebibyte_are_413_even_when_streamed() {
         .unwrap();
     assert_eq!(small.status(), 200);
 }
+
+#[tokio::test]
+async fn absurd_sync_and_trail_dates_are_bad_input_naming_the_argument() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let far = "9999-12-31T00:00:00Z";
+    let cases = [
+        (
+            "query($p: UUID!, $t: DateTime) { patient(id: $p) { checkIns(updatedSince: $t) { edges { cursor } } } }",
+            json!({ "p": w.patient.patient(), "t": far }),
+            &w.patient.token,
+            "updatedSince",
+        ),
+        (
+            "query($t: DateTime) { myGoals(updatedSince: $t) { edges { cursor } } }",
+            json!({ "t": far }),
+            &w.patient.token,
+            "updatedSince",
+        ),
+        (
+            "query($t: DateTime) { auditEvents(first: 5, from: $t) { edges { cursor } } }",
+            json!({ "t": far }),
+            &w.admin.token,
+            "from",
+        ),
+    ];
+    for (query, variables, token, field) in cases {
+        let reply = app.graphql(query, variables, Some(token)).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+        assert_eq!(
+            reply.body["errors"][0]["extensions"]["field"], field,
+            "{}",
+            reply.body
+        );
+    }
+}

@@ -85,6 +85,8 @@ impl AuditQuery {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Connection<String, AuditEvent>> {
+        crate::graphql::scalars::check_window(from, to, chrono::Utc::now())
+            .map_err(crate::error::ApiError::from)?;
         let filter = TrailFilter {
             patient_id,
             actor_user_id,

@@ -150,6 +150,12 @@ impl GoalsQuery {
         after: Option<String>,
         updated_since: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Connection<String, Goal>> {
+        crate::graphql::scalars::check_optional_instant(
+            "updatedSince",
+            updated_since,
+            chrono::Utc::now(),
+        )
+        .map_err(crate::error::ApiError::from)?;
         let caller = ctx.caller().await?;
         let owner = Owner::User(caller.user_id(), updated_since);
         Ok(page(&caller, owner, None, first, after).await?)

@@ -286,6 +286,7 @@ pub async fn list_for_patient(
     after: Option<String>,
     updated_since: Option<DateTime<Utc>>,
 ) -> ApiResult<Connection<String, CheckIn>> {
+    crate::graphql::scalars::check_optional_instant("updatedSince", updated_since, Utc::now())?;
     let page = pagination::page(
         first,
         after.as_deref(),
