@@ -162,6 +162,8 @@ pub struct Loaders {
     pub medications: DataLoader<MedicationLoader>,
     pub group_facilitators: DataLoader<GroupFacilitatorsLoader>,
     pub group_member_counts: DataLoader<GroupMemberCountLoader>,
+    /// Whom this operation's caller sees beyond identity (`User` fields).
+    pub contacts: tokio::sync::OnceCell<crate::accounts::visibility::Contacts>,
 }
 
 impl Loaders {
@@ -174,6 +176,7 @@ impl Loaders {
             medications: DataLoader::new(MedicationLoader(db.clone()), spawn_counted),
             group_facilitators: DataLoader::new(GroupFacilitatorsLoader(db.clone()), spawn_counted),
             group_member_counts: DataLoader::new(GroupMemberCountLoader(db.clone()), spawn_counted),
+            contacts: tokio::sync::OnceCell::new(),
         }
     }
 }

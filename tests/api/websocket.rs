@@ -49,6 +49,21 @@ async fn next(ws: &mut WsClient) -> Option<WsEvent> {
     }
 }
 
+/// The close code the server sends within `limit` (messages skipped).
+async fn closed_within(ws: &mut WsClient, limit: Duration) -> Option<u16> {
+    tokio::time::timeout(limit, async {
+        loop {
+            match ws.next_message().await {
+                Some(WsEvent::Closed(code)) => return Some(code),
+                Some(WsEvent::Message(_)) => continue,
+                None => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed in time")
+}
+
 fn payload(event: Option<WsEvent>) -> Value {
     match event {
         Some(WsEvent::Message(msg)) => {
@@ -163,17 +178,7 @@ async fn after_logout_a_socket_answers_unauthenticated_and_is_closed_with_4401()
         None => panic!("the socket went away without a close code"),
     }
     // And the socket itself is closed within the session check.
-    let closed = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match ws.next_message().await {
-                Some(WsEvent::Closed(code)) => return Some(code),
-                Some(WsEvent::Message(_)) => continue,
-                None => return None,
-            }
-        }
-    })
-    .await
-    .expect("closed within 10 s");
+    let closed = closed_within(&mut ws, Duration::from_secs(10)).await;
     assert_eq!(closed, Some(4401));
 }
 
@@ -193,17 +198,7 @@ async fn a_socket_is_closed_when_its_token_expires() {
         .issue_access(person.user_id, session, issued)
         .unwrap();
     let mut ws = connect(&app, &expiring).await.expect("handshake");
-    let closed = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match ws.next_message().await {
-                Some(WsEvent::Closed(code)) => return Some(code),
-                Some(WsEvent::Message(_)) => continue,
-                None => return None,
-            }
-        }
-    })
-    .await
-    .expect("closed within 10 s");
+    let closed = closed_within(&mut ws, Duration::from_secs(10)).await;
     assert_eq!(closed, Some(4401));
 }
 

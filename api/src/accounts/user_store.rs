@@ -11,7 +11,7 @@ use uuid::Uuid;
 use entity::{care_team_members, group_members, memberships, patients, users};
 
 use crate::{
-    accounts::visibility::Standing,
+    accounts::visibility::Contacts,
     auth::Role,
     authz::groups::{ACTIVE, FACILITATOR},
     error::{ApiError, ApiResult},
@@ -91,45 +91,55 @@ pub async fn create(
     Ok(user)
 }
 
-/// How `viewer` stands to `subject` through care teams and groups (the
-/// parts of `Standing` that need the database).
-pub async fn standing_between(
-    db: &impl ConnectionTrait,
-    viewer: Uuid,
-    subject: Uuid,
-) -> ApiResult<Standing> {
-    let on_care_team_of = |clinician: Uuid, patient_user: Uuid| {
-        let records = patients::Entity::find()
-            .select_only()
-            .column(patients::Column::Id)
-            .filter(patients::Column::UserId.eq(patient_user))
-            .into_query();
-        care_team_members::Entity::find()
-            .filter(care_team_members::Column::ClinicianUserId.eq(clinician))
-            .filter(care_team_members::Column::PatientId.in_subquery(records))
-            .one(db)
-    };
-    let on_their_care_team = on_care_team_of(viewer, subject).await?.is_some();
-    let mut works_for_viewer = on_care_team_of(subject, viewer).await?.is_some();
-    if !works_for_viewer {
-        let viewer_groups = group_members::Entity::find()
-            .select_only()
-            .column(group_members::Column::GroupId)
-            .filter(group_members::Column::UserId.eq(viewer))
-            .filter(group_members::Column::Status.eq(ACTIVE))
-            .into_query();
-        works_for_viewer = group_members::Entity::find()
-            .filter(group_members::Column::UserId.eq(subject))
-            .filter(group_members::Column::Role.eq(FACILITATOR))
-            .filter(group_members::Column::Status.eq(ACTIVE))
-            .filter(group_members::Column::GroupId.in_subquery(viewer_groups))
-            .one(db)
-            .await?
-            .is_some();
-    }
-    Ok(Standing {
-        on_their_care_team,
-        works_for_viewer,
-        ..Standing::default()
+/// The people a viewer sees more of than identity, in two queries whatever
+/// a page holds: the patients whose care team they are on, and the staff
+/// who work for them (their own care team, their groups' facilitators).
+pub async fn contacts_of(db: &impl ConnectionTrait, viewer: Uuid) -> ApiResult<Contacts> {
+    let cared_for: Vec<Uuid> = patients::Entity::find()
+        .select_only()
+        .column(patients::Column::UserId)
+        .filter(
+            patients::Column::Id.in_subquery(
+                care_team_members::Entity::find()
+                    .select_only()
+                    .column(care_team_members::Column::PatientId)
+                    .filter(care_team_members::Column::ClinicianUserId.eq(viewer))
+                    .into_query(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    let own_records = patients::Entity::find()
+        .select_only()
+        .column(patients::Column::Id)
+        .filter(patients::Column::UserId.eq(viewer))
+        .into_query();
+    let mut serving: Vec<Uuid> = care_team_members::Entity::find()
+        .select_only()
+        .column(care_team_members::Column::ClinicianUserId)
+        .filter(care_team_members::Column::PatientId.in_subquery(own_records))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let viewer_groups = group_members::Entity::find()
+        .select_only()
+        .column(group_members::Column::GroupId)
+        .filter(group_members::Column::UserId.eq(viewer))
+        .filter(group_members::Column::Status.eq(ACTIVE))
+        .into_query();
+    let facilitators: Vec<Uuid> = group_members::Entity::find()
+        .select_only()
+        .column(group_members::Column::UserId)
+        .filter(group_members::Column::Role.eq(FACILITATOR))
+        .filter(group_members::Column::Status.eq(ACTIVE))
+        .filter(group_members::Column::GroupId.in_subquery(viewer_groups))
+        .into_tuple()
+        .all(db)
+        .await?;
+    serving.extend(facilitators);
+    Ok(Contacts {
+        cared_for: cared_for.into_iter().collect(),
+        serving: serving.into_iter().collect(),
     })
 }

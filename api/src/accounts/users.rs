@@ -80,11 +80,15 @@ impl User {
                     ..Standing::default()
                 };
                 if !shows_contact(standing) {
-                    let found =
-                        user_store::standing_between(ctx.db()?, principal.user_id, subject.id)
-                            .await?;
-                    standing.on_their_care_team = found.on_their_care_team;
-                    standing.works_for_viewer = found.works_for_viewer;
+                    // Once per operation, however many people it shows.
+                    let contacts = ctx
+                        .loaders()?
+                        .contacts
+                        .get_or_try_init(|| async {
+                            user_store::contacts_of(ctx.db()?, principal.user_id).await
+                        })
+                        .await?;
+                    standing = contacts.standing(subject.id, standing);
                 }
                 Ok(shows_contact(standing))
             })

@@ -19,6 +19,28 @@ pub struct Standing {
     pub works_for_viewer: bool,
 }
 
+/// The people one viewer stands to beyond identity (loaded once per
+/// operation, see `user_store::contacts_of`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contacts {
+    /// Users whose patient record has the viewer on its care team.
+    pub cared_for: std::collections::HashSet<uuid::Uuid>,
+    /// Staff who work for the viewer: their care team, their groups'
+    /// active facilitators.
+    pub serving: std::collections::HashSet<uuid::Uuid>,
+}
+
+impl Contacts {
+    /// Completes `standing` for `subject` from these sets.
+    pub fn standing(&self, subject: uuid::Uuid, standing: Standing) -> Standing {
+        Standing {
+            on_their_care_team: self.cared_for.contains(&subject),
+            works_for_viewer: self.serving.contains(&subject),
+            ..standing
+        }
+    }
+}
+
 /// True when the viewer sees the person's contact details (email,
 /// timezone, roles); otherwise those fields are null.
 pub fn shows_contact(standing: Standing) -> bool {

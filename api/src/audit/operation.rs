@@ -41,7 +41,7 @@ async fn flush(
     buffer: &AuditBuffer,
     (request_id, correlation_id): &(String, Option<String>),
 ) -> Result<(), ServerError> {
-    if buffer.pending().is_empty() {
+    if buffer.is_empty() {
         return Ok(());
     }
     let result = match app.as_ref().map(|app| app.db.conn()) {

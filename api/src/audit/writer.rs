@@ -202,6 +202,10 @@ impl AuditBuffer {
         self.lock().extend(events);
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// The events not yet written (for tests and diagnostics).
     pub fn pending(&self) -> Vec<AuditEvent> {
         self.lock().clone()
