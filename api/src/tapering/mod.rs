@@ -18,6 +18,7 @@ pub mod catalog_store;
 pub mod dose_store;
 pub mod doses;
 pub mod lifecycle;
+pub mod mme;
 pub mod plan_store;
 pub mod plans;
 pub mod regimen;
