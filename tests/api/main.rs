@@ -21,5 +21,6 @@ mod outage;
 mod regimen_mme;
 mod sessions;
 mod startup;
+mod statements;
 mod tapering;
 mod websocket;
