@@ -6,6 +6,7 @@
 mod harness;
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod authz_matrix;
 mod care;
