@@ -41,11 +41,11 @@ pub mod trends;
 
 /// The alert checks other domains' writes run in their transaction.
 pub use alert_store::{after_dose, after_patch};
-pub use standing_store::{check_naloxone, check_sedatives};
 pub use alerts::{AlertsMutation, AlertsQuery, AlertsSubscription};
 pub use assessments::{AssessmentsMutation, WithdrawalAssessment};
 pub use check_ins::{CheckIn, CheckInsMutation};
 pub use overview::OverviewQuery;
+pub use standing_store::{check_naloxone, check_sedatives};
 pub use trend_series::TrendDay;
 
 /// The `Patient` fields monitoring resolves (called from `patients`).

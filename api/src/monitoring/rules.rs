@@ -484,7 +484,11 @@ mod tests {
         for (instrument, total, cause, worse) in cases {
             let raised = withdrawal(instrument, total, id(), true).unwrap();
             assert_eq!(raised.cause, cause, "{instrument:?} {total}");
-            assert_eq!(raised.also_duplicates.len(), worse, "{instrument:?} {total}");
+            assert_eq!(
+                raised.also_duplicates.len(),
+                worse,
+                "{instrument:?} {total}"
+            );
         }
     }
 

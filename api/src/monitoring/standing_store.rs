@@ -92,7 +92,12 @@ impl Regimen {
         let today: Vec<(Uuid, f64)> = self
             .plans
             .iter()
-            .filter_map(|p| Some((p.plan.medication_id, regimen_store::plan_dose_on(p, self.today)?)))
+            .filter_map(|p| {
+                Some((
+                    p.plan.medication_id,
+                    regimen_store::plan_dose_on(p, self.today)?,
+                ))
+            })
             .collect();
         let mut daily_mme = self.total_mme(&today);
         for (plan, _) in self.live_plans() {
@@ -208,7 +213,10 @@ async fn follow_ups(
     let active: Vec<&PlanRecord> = regimen
         .live_plans()
         .filter(|(p, s)| {
-            *s == Status::Active && p.steps.first().is_some_and(|f| f.starts_on <= regimen.today)
+            *s == Status::Active
+                && p.steps
+                    .first()
+                    .is_some_and(|f| f.starts_on <= regimen.today)
         })
         .map(|(p, _)| p)
         .collect();
@@ -222,7 +230,10 @@ async fn follow_ups(
     Ok(active
         .into_iter()
         .map(|plan| {
-            let start = plan.steps.first().map_or(plan.plan.starts_on, |s| s.starts_on);
+            let start = plan
+                .steps
+                .first()
+                .map_or(plan.plan.starts_on, |s| s.starts_on);
             let last = contact.map_or(start, |c| c.max(start));
             rules::follow_up_due(
                 plan.plan.id,

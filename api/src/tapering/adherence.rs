@@ -113,7 +113,7 @@ pub fn patch_coverage(
     }
     cuts.sort();
     cuts.dedup();
-    let (mut covered, mut peak) = (0i64, 0.0f64);
+    let (mut covered, mut peak) = (Duration::zero(), 0.0f64);
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         let rate: f64 = on
@@ -128,10 +128,12 @@ pub fn patch_coverage(
             rate >= scheduled - EPSILON
         };
         if at_schedule {
-            covered += (b - a).num_seconds();
+            covered += b - a;
         }
     }
-    (covered as f64 / (to - from).num_seconds() as f64, peak)
+    // To the millisecond: a phone's clock is no finer.
+    let share = covered.num_milliseconds() as f64 / (to - from).num_milliseconds() as f64;
+    (share, peak)
 }
 
 /// The instants a day begins and ends in time zone `tz` (an IANA name;
@@ -152,7 +154,11 @@ pub fn day_bounds(tz: &str, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// A transdermal day's figures: the share of its hours covered at the
 /// scheduled rate, over schedule when the patches on at once exceed it.
-pub fn patch_day(scheduled: Option<f64>, on: &[PatchOn], bounds: (DateTime<Utc>, DateTime<Utc>)) -> DayAdherence {
+pub fn patch_day(
+    scheduled: Option<f64>,
+    on: &[PatchOn],
+    bounds: (DateTime<Utc>, DateTime<Utc>),
+) -> DayAdherence {
     match scheduled {
         None => DayAdherence {
             adherence: None,

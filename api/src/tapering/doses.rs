@@ -202,8 +202,8 @@ async fn log_dose(caller: &Caller, input: LogDoseInput) -> ApiResult<DoseLog> {
     // A patch is over schedule when the patches on at one moment of its
     // 72 hours add up to more than the scheduled rate.
     let peak = if transdermal {
-        let earlier = dose_store::patches_around(db, patient.id, medication.id, input.taken_at)
-            .await?;
+        let earlier =
+            dose_store::patches_around(db, patient.id, medication.id, input.taken_at).await?;
         Some(patch_peak(&earlier, &input, replaces_patch))
     } else {
         None
@@ -312,11 +312,7 @@ pub async fn adherence_days(
             let scheduled = schedule.on(day);
             let taken_dose = taken.get(&day).copied().unwrap_or(0.0);
             let figures = if transdermal {
-                adherence::patch_day(
-                    scheduled,
-                    &patches,
-                    adherence::day_bounds(&timezone, day),
-                )
+                adherence::patch_day(scheduled, &patches, adherence::day_bounds(&timezone, day))
             } else {
                 adherence::day(scheduled, taken_dose)
             };
