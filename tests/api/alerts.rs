@@ -81,11 +81,23 @@ async fn wait_for(app: &TestApp, w: &World, kind: &str, n: usize) -> bool {
 
 /// A CDC long-term plan for `name` from `dose`, agreed and active today.
 async fn active_plan(app: &TestApp, w: &World, name: &str, dose: f64) -> uuid::Uuid {
+    plan_from(app, w, name, dose, today()).await
+}
+
+/// A CDC long-term plan for `name` from `dose` starting on `starts`, agreed
+/// and activated.
+async fn plan_from(
+    app: &TestApp,
+    w: &World,
+    name: &str,
+    dose: f64,
+    starts: NaiveDate,
+) -> uuid::Uuid {
     let medication = medication(app, w, name).await;
     let reply = app
         .graphql(
             "mutation($input: CreateTaperPlanInput!) { createTaperPlan(input: $input) { plan { id } } }",
-            json!({ "input": { "patientId": w.patient.patient(), "medicationId": medication, "startingDailyDose": dose, "startsOn": today().to_string(), "preset": "CDC_LONG_TERM" } }),
+            json!({ "input": { "patientId": w.patient.patient(), "medicationId": medication, "startingDailyDose": dose, "startsOn": starts.to_string(), "preset": "CDC_LONG_TERM" } }),
             Some(&w.clinician.token),
         )
         .await;
@@ -385,6 +397,19 @@ async fn naloxone_is_due_on_the_total_mme_and_for_any_oud_order() {
     .await
     .ok();
     add_order(&app, &w, "buprenorphine", 2.0, 1).await;
+    assert_eq!(count(&app, &w, KIND).await, 1);
+
+    // "at activation also the plan's first step, even if it starts later":
+    // oxycodone 60 mg a day (90 MME) from next week, nothing before it.
+    let w = app.world().await;
+    plan_from(
+        &app,
+        &w,
+        "oxycodone",
+        60.0,
+        today() + chrono::Duration::days(7),
+    )
+    .await;
     assert_eq!(count(&app, &w, KIND).await, 1);
 }
 
