@@ -532,3 +532,36 @@ async fn an_offline_check_in_counts_for_the_day_the_phone_made_it() {
         today().to_string()
     );
 }
+
+#[tokio::test]
+async fn on_postgresql_the_daily_check_waits_while_another_replica_holds_it() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = spawn_app_with(Options {
+        vars: vec![("STEPDOWN_DAILY_CHECKS_SECS", "1".into())],
+        ..Default::default()
+    })
+    .await;
+    if !app.db.is_postgres() {
+        return; // SQLite runs one process: nothing to share.
+    }
+    let w = app.world().await;
+    let plan = active_plan(&app, &w, "oxycodone", 60.0).await;
+    // Another replica's run: the same transaction-scoped advisory lock.
+    let db = app.seed_db().await;
+    let other = db.begin().await.unwrap();
+    other
+        .execute_unprepared(
+            "SELECT pg_advisory_xact_lock(hashtextextended('stepdown.daily_checks.' || current_schema(), 0))",
+        )
+        .await
+        .unwrap();
+    shift_plan(&app, plan, -40).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        count(&app, &w, "FOLLOW_UP_DUE").await,
+        0,
+        "skipped while held"
+    );
+    other.commit().await.unwrap();
+    assert!(wait_for(&app, &w, "FOLLOW_UP_DUE", 1).await);
+}

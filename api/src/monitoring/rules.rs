@@ -116,7 +116,7 @@ pub fn patient_message(raised: &Raised) -> String {
 /// A reading an alert points to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
-    /// `CheckIn`, `WithdrawalAssessment`, `DoseLog`, `Patient`.
+    /// `CheckIn`, `WithdrawalAssessment`, `DoseLog`, `Patient`, `TaperPlan`.
     pub resource: String,
     pub id: Uuid,
     /// What it showed, e.g. "SOWS 14 (moderate)".
