@@ -1,7 +1,9 @@
 //! Alerts in the database. Raising them: the rules in `rules` are evaluated
 //! inside the transaction of the write that triggers them (a check-in, an
-//! assessment, a dose, a regimen or plan change); an alert is stored once
-//! per cause per 24 hours, with a notification for each care-team clinician
+//! assessment, a dose, a regimen or plan change, or the daily check); an
+//! alert is stored once per cause per 24 hours (withdrawal: per instrument
+//! and band, a worse band at once; standing conditions: once while one is
+//! unresolved), with a notification for each care-team clinician
 //! (and, where it concerns them, for the patient). The returned events are
 //! published to live subscribers after the transaction commits.
 //!
