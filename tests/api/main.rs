@@ -6,6 +6,7 @@
 mod harness;
 
 mod accounts;
+mod alerts;
 mod api_keys;
 mod audit;
 mod authz_matrix;
