@@ -86,6 +86,8 @@ pub fn app(ctx: AppContext) -> axum::Router {
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` on its own address (`STEPDOWN_METRICS_BIND`).
+    metrics_listener: Option<TcpListener>,
     ctx: AppContext,
 }
 
@@ -98,10 +100,24 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| anyhow::anyhow!("STEPDOWN_BIND: cannot listen on {}: {e}", config.bind))?;
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                anyhow::anyhow!("STEPDOWN_METRICS_BIND: cannot listen on {addr}: {e}")
+            })?),
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics_listener,
             ctx: AppContext::new(config, database),
         })
+    }
+
+    /// Where `/metrics` is served when `STEPDOWN_METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -125,8 +141,23 @@ impl Application {
             async move { db.migrate_with_retry().await }
         });
         let relay = tokio::spawn(self.ctx.hub.clone().relay(db.clone()));
-        let router = app(self.ctx.clone());
-        tracing::info!(address = %self.local_addr(), "stepdown listening");
+        let address = self.local_addr();
+        let schema = schema(self.ctx.clone());
+        let state = AppState {
+            ctx: self.ctx.clone(),
+            schema,
+        };
+        let metrics = self.metrics_listener.map(|listener| {
+            let router = http::metrics_router(state.clone());
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(address = %addr, "metrics listening");
+            }
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            })
+        });
+        let router = http::router(state);
+        tracing::info!(address = %address, "stepdown listening");
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -135,6 +166,9 @@ impl Application {
         .await?;
         migrations.abort();
         relay.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         db.close().await;
         tracing::info!("stepdown stopped");
         Ok(())

@@ -40,6 +40,57 @@ pub struct DemoData {
     pub logins: Vec<DemoLogin>,
 }
 
+/// The domain of every demo account's email.
+const DEMO_DOMAIN: &str = "@demo.stepdown.test";
+
+/// `seed-demo --reset`: retires the demo organization so a new one can be
+/// built. Its accounts lose their emails, roles and sessions (nobody can
+/// sign in as them again) and it is renamed; its rows stay, so the audit
+/// trail and every reference stay whole. Returns how many accounts it
+/// retired. (The command refuses `--reset` in production.)
+pub async fn remove_demo(db: &DatabaseConnection) -> ApiResult<usize> {
+    use entity::{memberships, organizations, sessions};
+    let txn = db.begin().await?;
+    let accounts = users::Entity::find()
+        .filter(users::Column::Email.ends_with(DEMO_DOMAIN))
+        .all(&txn)
+        .await?;
+    let now = Utc::now();
+    let mut organizations_retired = std::collections::BTreeSet::new();
+    for account in &accounts {
+        organizations_retired.insert(account.organization_id);
+        sessions::Entity::update_many()
+            .col_expr(
+                sessions::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(sessions::Column::UserId.eq(account.id))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        memberships::Entity::delete_many()
+            .filter(memberships::Column::UserId.eq(account.id))
+            .exec(&txn)
+            .await?;
+        let mut retired: users::ActiveModel = account.clone().into();
+        retired.email = Set(format!("retired-{}@retired.invalid", account.id));
+        retired.updated_at = Set(now);
+        retired.update(&txn).await?;
+    }
+    for id in organizations_retired {
+        if let Some(org) = organizations::Entity::find_by_id(id).one(&txn).await? {
+            let mut renamed: organizations::ActiveModel = org.into();
+            renamed.name = Set(format!(
+                "{DEMO_ORG} — retired {}",
+                now.format("%Y-%m-%d %H:%M")
+            ));
+            renamed.update(&txn).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(accounts.len())
+}
+
 /// The one password of every demo account (never used outside a demo).
 pub const DEMO_PASSWORD: &str = "stepdown-demo-2026";
 const DEMO_ORG: &str = "Riverside Recovery Clinic (demo)";

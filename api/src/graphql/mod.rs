@@ -5,6 +5,7 @@ pub mod guard;
 pub mod limits;
 pub mod outcome;
 pub mod pagination;
+pub mod persisted;
 pub mod scalars;
 
 use std::time::Duration;
