@@ -7,6 +7,7 @@ pub mod outcome;
 pub mod pagination;
 pub mod persisted;
 pub mod scalars;
+pub mod shape;
 
 use std::time::Duration;
 
@@ -70,6 +71,7 @@ pub fn build_schema(app: AppContext) -> StepdownSchema {
     .limit_recursive_depth(64)
     .limit_directives(20)
     .extension(outcome::OutcomeExtension)
+    .extension(shape::ShapeExtension)
     .extension(crate::audit::operation::AuditExtension)
     .extension(crate::sockets::SocketExtension);
     if !app.config.introspection {
