@@ -83,6 +83,69 @@ pub fn app(ctx: AppContext) -> axum::Router {
     http::router(AppState { ctx, schema })
 }
 
+/// `stepdown seed-demo`: the demo organization's people and groups, then
+/// its clinical story written through this schema (see `demo::clinical`).
+pub async fn seed_demo(ctx: &AppContext) -> error::ApiResult<demo::DemoData> {
+    let db = ctx.db.conn()?;
+    let data = demo::seed_demo(db, &ctx.passwords).await?;
+    let api = InProcess {
+        ctx: ctx.clone(),
+        schema: schema(ctx.clone()),
+    };
+    demo::clinical::seed(&api, db, &data.cast()?).await?;
+    Ok(data)
+}
+
+/// Runs operations on the schema in this process, as a client over HTTP
+/// would (its own request context and loaders per operation).
+struct InProcess {
+    ctx: AppContext,
+    schema: StepdownSchema,
+}
+
+impl demo::clinical::Api for InProcess {
+    fn run<'a>(
+        &'a self,
+        token: Option<&'a str>,
+        query: &'a str,
+        variables: serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn Future<Output = error::ApiResult<serde_json::Value>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let authorization = token.map(|t| format!("Bearer {t}"));
+            let credentials = auth::principal::Credentials::from_authorization(
+                authorization.as_deref(),
+                &self.ctx.tokens,
+            );
+            let request = async_graphql::Request::new(query)
+                .variables(async_graphql::Variables::from_json(variables))
+                .data(graphql::outcome::ExecutionMarker::default())
+                .data(std::sync::Arc::new(loaders::Loaders::new(&self.ctx.db)))
+                .data(auth::RequestContext::new(
+                    format!("seed-demo-{}", uuid::Uuid::now_v7()),
+                    None,
+                    credentials,
+                ));
+            let response = self.schema.execute(request).await;
+            if let Some(error) = response.errors.first() {
+                return Err(error::ApiError::internal(anyhow::anyhow!(
+                    "demo seed: {}: {}",
+                    query
+                        .split_whitespace()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    error.message
+                )));
+            }
+            response
+                .data
+                .into_json()
+                .map_err(|e| error::ApiError::internal(anyhow::anyhow!("demo seed: {e}")))
+        })
+    }
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,

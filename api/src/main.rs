@@ -263,16 +263,15 @@ async fn seed_demo(config: Config, reset: bool) -> anyhow::Result<()> {
         anyhow::bail!("seed-demo refuses to run when STEPDOWN_ENV=production");
     }
     let db = migrated(&config).await?;
-    let conn = db.conn().map_err(command_error)?;
     if reset {
-        stepdown::demo::remove_demo(conn)
+        let retired = stepdown::demo::remove_demo(db.conn().map_err(command_error)?)
             .await
             .map_err(command_error)?;
+        eprintln!("stepdown: retired the previous demo organization ({retired} accounts)");
     }
-    let demo = stepdown::demo::seed_demo(conn, &PasswordHasherPool::default())
-        .await
-        .map_err(command_error)?;
-    db.close().await;
+    let ctx = stepdown::AppContext::new(config, db);
+    let demo = stepdown::seed_demo(&ctx).await.map_err(command_error)?;
+    ctx.db.close().await;
     println!("{}", serde_json::to_string_pretty(&demo)?);
     Ok(())
 }

@@ -11,6 +11,7 @@ mod authz_matrix;
 mod browser;
 mod care;
 mod clients;
+mod demo;
 mod deployment;
 mod education;
 mod graphql_http;

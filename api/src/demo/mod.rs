@@ -2,6 +2,7 @@
 //! organization whose people, care teams, consents and groups show the
 //! product from the first login. One linear seed script per domain.
 
+pub mod clinical;
 pub mod groups;
 
 use chrono::Utc;
@@ -38,6 +39,36 @@ pub struct DemoLogin {
 pub struct DemoData {
     pub organization_id: Uuid,
     pub logins: Vec<DemoLogin>,
+}
+
+/// A demo account's user id, by email.
+pub(crate) async fn user_of(db: &impl sea_orm::ConnectionTrait, email: &str) -> ApiResult<Uuid> {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("demo seed: no account {email}")))
+}
+
+impl DemoData {
+    /// The demo's clinical story's cast (see `clinical`).
+    pub fn cast(&self) -> ApiResult<clinical::Cast<'static>> {
+        let patient = |email: &str| {
+            self.logins
+                .iter()
+                .find(|l| l.email == email)
+                .and_then(|l| l.patient_id)
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("demo seed: no patient {email}")))
+        };
+        Ok(clinical::Cast {
+            clinician_email: "rivera@demo.stepdown.test",
+            alex_email: "alex@demo.stepdown.test",
+            alex_patient: patient("alex@demo.stepdown.test")?,
+            jordan_patient: patient("jordan@demo.stepdown.test")?,
+            password: DEMO_PASSWORD,
+        })
+    }
 }
 
 /// The domain of every demo account's email.
