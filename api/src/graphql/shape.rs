@@ -197,7 +197,7 @@ mod tests {
     }
 
     fn with(data: Value, errors: Vec<ServerError>) -> Response {
-        let mut response = with(data);
+        let mut response = Response::new(data);
         response.errors = errors;
         response
     }
@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn a_failed_field_is_null_at_its_path() {
-        let response = Response::new(
+        let response = with(
             value!({ "me": { "displayName": "Dr" } }),
             vec![error_at(vec![field("patient")])],
         );

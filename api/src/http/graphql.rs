@@ -337,7 +337,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     // anything parses it.
     let query = match document(&state, &mut params) {
         Ok(query) => query,
-        Err(refused) => return respond(format, vec![(refused, false)], false),
+        Err(refused) => return respond(format, vec![(*refused, false)], false),
     };
     // Mutations never run over GET (a link or prefetch must not change data).
     if let Ok(doc) = async_graphql::parser::parse_query(&query)
@@ -375,14 +375,14 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
 /// Resolves the document a request runs: its text or the text its
 /// `persistedQuery` hash names, and in allowlist mode only a registered
 /// one. A refusal is a response that never executed.
-fn document(state: &AppState, params: &mut Params) -> Result<String, GqlResponse> {
+fn document(state: &AppState, params: &mut Params) -> Result<String, Box<GqlResponse>> {
     let refuse = |code: &str, message: String| {
         let mut error = ServerError::new(message, None);
         error
             .extensions
             .get_or_insert_with(Default::default)
             .set("code", code);
-        GqlResponse::from_errors(vec![error])
+        Box::new(GqlResponse::from_errors(vec![error]))
     };
     let persisted = persisted::persisted_query(params.extensions.as_ref())
         .map_err(|message| refuse(ErrorCode::BadUserInput.as_str(), message))?;
@@ -447,7 +447,7 @@ async fn execute(
                 .ctx
                 .metrics
                 .record(None, Outcome::Rejected, started.elapsed(), 0);
-            return (refused, false, 0);
+            return (*refused, false, 0);
         }
     };
     let mut request = async_graphql::Request::new(query);
