@@ -83,10 +83,23 @@ pub fn app(ctx: AppContext) -> axum::Router {
     http::router(AppState { ctx, schema })
 }
 
-/// `stepdown seed-demo`: the demo organization's people and groups, then
-/// its clinical story written through this schema (see `demo::clinical`).
-pub async fn seed_demo(ctx: &AppContext) -> error::ApiResult<demo::DemoData> {
+/// `stepdown seed-demo [--reset]`: the demo organization's people and
+/// groups, then its clinical story written through this schema (see
+/// `demo::clinical`). `reset` first retires the previous demo organization.
+/// Refused in production.
+pub async fn seed_demo(ctx: &AppContext, reset: bool) -> error::ApiResult<demo::DemoData> {
+    if ctx.config.is_production() {
+        return Err(error::ApiError::forbidden(if reset {
+            "seed-demo --reset refuses to run when STEPDOWN_ENV=production (it retires an organization)"
+        } else {
+            "seed-demo refuses to run when STEPDOWN_ENV=production"
+        }));
+    }
     let db = ctx.db.conn()?;
+    if reset {
+        let retired = demo::remove_demo(db).await?;
+        tracing::info!(accounts = retired, "retired the previous demo organization");
+    }
     let data = demo::seed_demo(db, &ctx.passwords).await?;
     let api = InProcess {
         ctx: ctx.clone(),

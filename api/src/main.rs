@@ -166,6 +166,7 @@ fn command_error(err: ApiError) -> anyhow::Error {
             anyhow::anyhow!("{}: {message}", flag_of(&field))
         }
         ApiError::Internal(cause) | ApiError::Unavailable(Some(cause)) => cause,
+        ApiError::Forbidden(why) => anyhow::anyhow!("{why}"),
         other => anyhow::anyhow!("{other}"),
     }
 }
@@ -255,22 +256,18 @@ async fn bootstrap(config: Config, org: &str, admin_email: &str) -> anyhow::Resu
 
 async fn seed_demo(config: Config, reset: bool) -> anyhow::Result<()> {
     if config.is_production() {
-        if reset {
-            anyhow::bail!(
-                "seed-demo --reset refuses to run when STEPDOWN_ENV=production (it deletes an organization)"
-            );
-        }
-        anyhow::bail!("seed-demo refuses to run when STEPDOWN_ENV=production");
+        // Before touching the database (the library refuses too).
+        let ctx = stepdown::AppContext::new(config.clone(), Database::open_lazy(&config)?);
+        return stepdown::seed_demo(&ctx, reset)
+            .await
+            .map(|_| ())
+            .map_err(command_error);
     }
     let db = migrated(&config).await?;
-    if reset {
-        let retired = stepdown::demo::remove_demo(db.conn().map_err(command_error)?)
-            .await
-            .map_err(command_error)?;
-        eprintln!("stepdown: retired the previous demo organization ({retired} accounts)");
-    }
     let ctx = stepdown::AppContext::new(config, db);
-    let demo = stepdown::seed_demo(&ctx).await.map_err(command_error)?;
+    let demo = stepdown::seed_demo(&ctx, reset)
+        .await
+        .map_err(command_error)?;
     ctx.db.close().await;
     println!("{}", serde_json::to_string_pretty(&demo)?);
     Ok(())

@@ -542,6 +542,27 @@ async fn trusted_documents_run_and_unregistered_ones_are_refused_unparsed() {
 }
 
 #[tokio::test]
+async fn graphiql_authenticates_subscriptions_from_the_headers_editor() {
+    let app = spawn_app().await;
+    let page = app
+        .client
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The headers editor starts with the Authorization line to fill in,
+    // and its value becomes the socket's connection_init payload.
+    assert!(page.contains("defaultHeaders"), "{page}");
+    assert!(page.contains("Bearer <paste accessToken from login here>"));
+    assert!(page.contains("connectionParams: authorization ? { authorization } : {}"));
+    assert!(page.contains("unpkg.com/graphql-ws"));
+}
+
+#[tokio::test]
 async fn metrics_can_live_on_their_own_address() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -18,13 +18,8 @@ async fn seed(app: &TestApp, reset: bool) -> stepdown::demo::DemoData {
     let config = Config::from_vars(&vars).unwrap();
     let db = Database::open_lazy(&config).unwrap();
     db.migrate().await.unwrap();
-    if reset {
-        stepdown::demo::remove_demo(db.conn().unwrap())
-            .await
-            .unwrap();
-    }
     let ctx = AppContext::new(config, db);
-    let data = stepdown::seed_demo(&ctx).await.expect("seed-demo");
+    let data = stepdown::seed_demo(&ctx, reset).await.expect("seed-demo");
     ctx.db.close().await;
     data
 }
@@ -136,4 +131,41 @@ async fn the_demo_clinicians_overview_shows_alerts_and_adherence() {
             .unwrap()
             >= 1
     );
+    // The previous demo's sign-ins ended with it.
+    let old = app
+        .graphql("{ me { id } }", json!({}), Some(&alex_token))
+        .await;
+    assert_eq!(old.error_code(), Some("UNAUTHENTICATED"), "{}", old.body);
+}
+
+#[tokio::test]
+async fn seed_demo_and_its_reset_are_refused_in_production() {
+    let app = spawn_app().await;
+    for reset in [false, true] {
+        let vars: HashMap<String, String> = HashMap::from([
+            ("DATABASE_URL".into(), app.db.url()),
+            ("STEPDOWN_ENV".into(), "production".into()),
+            ("STEPDOWN_JWT_SECRET".into(), TEST_JWT_SECRET.into()),
+        ]);
+        let config = Config::from_vars(&vars).unwrap();
+        let ctx = AppContext::new(config.clone(), Database::open_lazy(&config).unwrap());
+        let refused = stepdown::seed_demo(&ctx, reset)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            refused.to_string().contains("STEPDOWN_ENV=production"),
+            "{refused}"
+        );
+        ctx.db.close().await;
+    }
+    // Nothing was written.
+    let reply = app
+        .graphql(
+            "mutation($input: LoginInput!) { login(input: $input) { accessToken } }",
+            json!({ "input": { "email": "rivera@demo.stepdown.test", "password": stepdown::demo::DEMO_PASSWORD } }),
+            None,
+        )
+        .await;
+    assert_eq!(reply.error_code(), Some("UNAUTHENTICATED"));
 }
