@@ -44,6 +44,7 @@ pub mod graphql;
 pub mod groups;
 pub mod http;
 pub mod idempotency;
+pub mod integrations;
 pub mod loaders;
 pub mod monitoring;
 pub mod notifications;

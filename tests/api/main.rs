@@ -6,6 +6,7 @@
 mod harness;
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod authz_matrix;
 mod browser;
@@ -24,5 +25,6 @@ mod outage;
 mod regimen_mme;
 mod sessions;
 mod startup;
+mod statements;
 mod tapering;
 mod websocket;

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     AppContext, accounts, audit, auth, caller::ContextExt, care, education, error::ApiError,
-    groups, monitoring, patients, tapering,
+    groups, integrations, monitoring, patients, tapering,
 };
 
 #[derive(MergedObject, Default)]
@@ -32,6 +32,7 @@ pub struct Query(
     groups::GroupsQueries,
     care::CareQueries,
     education::EducationQueries,
+    integrations::IntegrationsQueries,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +46,7 @@ pub struct Mutation(
     groups::GroupsMutations,
     care::CareMutations,
     education::EducationMutations,
+    integrations::IntegrationsMutations,
 );
 
 #[derive(MergedSubscription, Default)]
