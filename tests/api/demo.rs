@@ -149,10 +149,7 @@ async fn seed_demo_and_its_reset_are_refused_in_production() {
         ]);
         let config = Config::from_vars(&vars).unwrap();
         let ctx = AppContext::new(config.clone(), Database::open_lazy(&config).unwrap());
-        let refused = stepdown::seed_demo(&ctx, reset)
-            .await
-            .err()
-            .expect("refused");
+        let refused = stepdown::seed_demo(&ctx, reset).await.expect_err("refused");
         assert!(
             refused.to_string().contains("STEPDOWN_ENV=production"),
             "{refused}"
