@@ -22,6 +22,8 @@ pub struct AppContextInner {
     pub metrics: Metrics,
     /// Open WebSockets per user (their cap).
     pub sockets: crate::sockets::SocketRegistry,
+    /// Documents clients registered (automatic persisted queries).
+    pub persisted: crate::graphql::persisted::ApqCache,
     /// Commits operations' audit rows, concurrent ones together.
     pub audit: crate::audit::AuditCommitter,
 }
@@ -48,6 +50,7 @@ impl AppContext {
             hub,
             metrics: Metrics::default(),
             sockets: crate::sockets::SocketRegistry::default(),
+            persisted: Default::default(),
             audit,
         }))
     }

@@ -291,7 +291,9 @@ impl Caller {
             Some(patient) => Ok(patient),
             None => {
                 self.record(self.event(action).denied());
-                Err(ApiError::Forbidden)
+                Err(ApiError::forbidden(
+                    "only a patient acts on their own record",
+                ))
             }
         }
     }
@@ -331,7 +333,7 @@ impl Caller {
         if allowed {
             Ok(GroupAccess { group, standing })
         } else if standing.allows(visible) {
-            Err(ApiError::Forbidden)
+            Err(ApiError::forbidden(need.missing()))
         } else {
             Err(ApiError::NotFound(authz::groups::GROUP.noun))
         }

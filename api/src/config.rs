@@ -80,6 +80,15 @@ pub struct Config {
     /// How often the alert checks that depend on the date alone run (and
     /// once at start).
     pub daily_checks_every: Duration,
+    /// Browser origins allowed to call the API (`STEPDOWN_CORS_ORIGINS`,
+    /// comma-separated; none by default).
+    pub cors_origins: Vec<String>,
+    /// Allowlist mode (`STEPDOWN_TRUSTED_DOCUMENTS=<file>`): only these
+    /// documents run.
+    pub trusted_documents: Option<std::sync::Arc<crate::graphql::persisted::TrustedDocuments>>,
+    /// Serve `/metrics` on this address instead of the API's
+    /// (`STEPDOWN_METRICS_BIND`).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// What one person's WebSockets may hold (DESIGN §4).
@@ -329,6 +338,38 @@ impl Config {
             7 * 86_400,
         )?
         .map_or(Duration::from_secs(86_400), Duration::from_secs);
+        let cors_origins = match get("STEPDOWN_CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|origin| {
+                    check_origin(origin)
+                        .map(|()| origin.trim_end_matches('/').to_owned())
+                        .map_err(|problem| bad("STEPDOWN_CORS_ORIGINS", problem))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        let trusted_documents = match get("STEPDOWN_TRUSTED_DOCUMENTS") {
+            None => None,
+            Some(path) => Some(std::sync::Arc::new(
+                crate::graphql::persisted::TrustedDocuments::load(std::path::Path::new(path))
+                    .map_err(|problem| bad("STEPDOWN_TRUSTED_DOCUMENTS", problem))?,
+            )),
+        };
+
+        let metrics_bind = get("STEPDOWN_METRICS_BIND")
+            .map(|v| {
+                v.parse::<SocketAddr>().map_err(|_| {
+                    bad(
+                        "STEPDOWN_METRICS_BIND",
+                        "expected HOST:PORT, e.g. 127.0.0.1:9090",
+                    )
+                })
+            })
+            .transpose()?;
 
         Ok(Self {
             database_url,
@@ -347,12 +388,45 @@ impl Config {
             sockets,
             trusted_proxies,
             daily_checks_every,
+            cors_origins,
+            trusted_documents,
+            metrics_bind,
         })
     }
 
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
     }
+
+    /// Production on the default SQLite file (a warning at start: a
+    /// clinic's data belongs in PostgreSQL, or at least a chosen path).
+    pub fn production_on_default_sqlite(&self) -> bool {
+        self.is_production() && self.database_url == DEFAULT_DATABASE_URL
+    }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, no path, no
+/// wildcard.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let origin = origin.trim_end_matches('/');
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{origin}`: an origin starts with https:// or http://"))?;
+    if origin.contains('*') {
+        return Err(format!(
+            "`{origin}`: wildcards are not allowed; list each origin"
+        ));
+    }
+    if rest.is_empty() || rest.contains('/') || rest.contains('?') || rest.contains('#') {
+        return Err(format!(
+            "`{origin}`: expected scheme://host[:port], without a path"
+        ));
+    }
+    if axum::http::HeaderValue::from_str(origin).is_err() {
+        return Err(format!("`{origin}` is not a valid origin"));
+    }
+    Ok(())
 }
 
 fn parse_bool(value: Option<&str>, variable: &'static str) -> Result<Option<bool>, ConfigError> {
@@ -466,6 +540,56 @@ mod tests {
             assert_eq!(err.variable, name, "{value}");
             assert!(err.to_string().starts_with(name));
         }
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let config = Config::from_vars(&vars(&[(
+            "STEPDOWN_CORS_ORIGINS",
+            "https://dash.example.org, http://127.0.0.1:3000/",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.cors_origins,
+            ["https://dash.example.org", "http://127.0.0.1:3000"]
+        );
+        assert!(
+            Config::from_vars(&vars(&[]))
+                .unwrap()
+                .cors_origins
+                .is_empty()
+        );
+        for bad in [
+            "*",
+            "https://*.example.org",
+            "dash.example.org",
+            "https://a.org/app",
+        ] {
+            let err = Config::from_vars(&vars(&[("STEPDOWN_CORS_ORIGINS", bad)])).unwrap_err();
+            assert_eq!(err.variable, "STEPDOWN_CORS_ORIGINS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn production_on_the_default_sqlite_file_is_flagged() {
+        let secret = "x".repeat(32);
+        let config = Config::from_vars(&vars(&[
+            ("STEPDOWN_ENV", "production"),
+            ("STEPDOWN_JWT_SECRET", &secret),
+        ]))
+        .unwrap();
+        assert!(config.production_on_default_sqlite());
+        let config = Config::from_vars(&vars(&[
+            ("STEPDOWN_ENV", "production"),
+            ("STEPDOWN_JWT_SECRET", &secret),
+            ("DATABASE_URL", "postgres://db/stepdown"),
+            ("STEPDOWN_METRICS_BIND", "127.0.0.1:9090"),
+        ]))
+        .unwrap();
+        assert!(!config.production_on_default_sqlite());
+        assert_eq!(config.metrics_bind.unwrap().to_string(), "127.0.0.1:9090");
+        let err = Config::from_vars(&vars(&[("STEPDOWN_METRICS_BIND", "x")])).unwrap_err();
+        assert_eq!(err.variable, "STEPDOWN_METRICS_BIND");
     }
 
     #[test]

@@ -42,8 +42,10 @@ pub enum ApiError {
     /// Unknown email or wrong password: one answer for both.
     #[error("invalid email or password")]
     InvalidCredentials,
-    #[error("not allowed")]
-    Forbidden,
+    /// Refused; the message says what is missing ("not a member of this
+    /// group").
+    #[error("not allowed: {0}")]
+    Forbidden(std::borrow::Cow<'static, str>),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
@@ -102,6 +104,11 @@ impl ApiError {
         }
     }
 
+    /// `FORBIDDEN`, saying what the caller lacks.
+    pub fn forbidden(missing: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self::Forbidden(missing.into())
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::Conflict(message.into())
     }
@@ -113,7 +120,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Unauthenticated | Self::InvalidCredentials => ErrorCode::Unauthenticated,
-            Self::Forbidden => ErrorCode::Forbidden,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,

@@ -84,9 +84,87 @@ pub fn app(ctx: AppContext) -> axum::Router {
     http::router(AppState { ctx, schema })
 }
 
+/// `stepdown seed-demo [--reset]`: the demo organization's people and
+/// groups, then its clinical story written through this schema (see
+/// `demo::clinical`). `reset` first retires the previous demo organization.
+/// Refused in production.
+pub async fn seed_demo(ctx: &AppContext, reset: bool) -> error::ApiResult<demo::DemoData> {
+    if ctx.config.is_production() {
+        return Err(error::ApiError::forbidden(if reset {
+            "seed-demo --reset refuses to run when STEPDOWN_ENV=production (it retires an organization)"
+        } else {
+            "seed-demo refuses to run when STEPDOWN_ENV=production"
+        }));
+    }
+    let db = ctx.db.conn()?;
+    if reset {
+        let retired = demo::remove_demo(db).await?;
+        tracing::info!(accounts = retired, "retired the previous demo organization");
+    }
+    let data = demo::seed_demo(db, &ctx.passwords).await?;
+    let api = InProcess {
+        ctx: ctx.clone(),
+        schema: schema(ctx.clone()),
+    };
+    demo::clinical::seed(&api, db, &data.cast()?).await?;
+    Ok(data)
+}
+
+/// Runs operations on the schema in this process, as a client over HTTP
+/// would (its own request context and loaders per operation).
+struct InProcess {
+    ctx: AppContext,
+    schema: StepdownSchema,
+}
+
+impl demo::clinical::Api for InProcess {
+    fn run<'a>(
+        &'a self,
+        token: Option<&'a str>,
+        query: &'a str,
+        variables: serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn Future<Output = error::ApiResult<serde_json::Value>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let authorization = token.map(|t| format!("Bearer {t}"));
+            let credentials = auth::principal::Credentials::from_authorization(
+                authorization.as_deref(),
+                &self.ctx.tokens,
+            );
+            let request = async_graphql::Request::new(query)
+                .variables(async_graphql::Variables::from_json(variables))
+                .data(graphql::outcome::ExecutionMarker::default())
+                .data(std::sync::Arc::new(loaders::Loaders::new(&self.ctx.db)))
+                .data(auth::RequestContext::new(
+                    format!("seed-demo-{}", uuid::Uuid::now_v7()),
+                    None,
+                    credentials,
+                ));
+            let response = self.schema.execute(request).await;
+            if let Some(error) = response.errors.first() {
+                return Err(error::ApiError::internal(anyhow::anyhow!(
+                    "demo seed: {}: {}",
+                    query
+                        .split_whitespace()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    error.message
+                )));
+            }
+            response
+                .data
+                .into_json()
+                .map_err(|e| error::ApiError::internal(anyhow::anyhow!("demo seed: {e}")))
+        })
+    }
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` on its own address (`STEPDOWN_METRICS_BIND`).
+    metrics_listener: Option<TcpListener>,
     ctx: AppContext,
 }
 
@@ -99,10 +177,24 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| anyhow::anyhow!("STEPDOWN_BIND: cannot listen on {}: {e}", config.bind))?;
+        let metrics_listener = match config.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                anyhow::anyhow!("STEPDOWN_METRICS_BIND: cannot listen on {addr}: {e}")
+            })?),
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics_listener,
             ctx: AppContext::new(config, database),
         })
+    }
+
+    /// Where `/metrics` is served when `STEPDOWN_METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -127,8 +219,23 @@ impl Application {
         });
         let relay = tokio::spawn(self.ctx.hub.clone().relay(db.clone()));
         let daily_checks = tokio::spawn(monitoring::daily_checks::run_forever(self.ctx.clone()));
-        let router = app(self.ctx.clone());
-        tracing::info!(address = %self.local_addr(), "stepdown listening");
+        let address = self.local_addr();
+        let schema = schema(self.ctx.clone());
+        let state = AppState {
+            ctx: self.ctx.clone(),
+            schema,
+        };
+        let metrics = self.metrics_listener.map(|listener| {
+            let router = http::metrics_router(state.clone());
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(address = %addr, "metrics listening");
+            }
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            })
+        });
+        let router = http::router(state);
+        tracing::info!(address = %address, "stepdown listening");
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -138,6 +245,9 @@ impl Application {
         migrations.abort();
         relay.abort();
         daily_checks.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         db.close().await;
         tracing::info!("stepdown stopped");
         Ok(())

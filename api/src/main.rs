@@ -38,9 +38,21 @@ enum Command {
         admin_password_stdin: bool,
     },
     /// Create a demo organization with people and data; prints the logins.
-    SeedDemo,
+    SeedDemo {
+        /// Delete the demo organization first and build it anew (refused
+        /// when STEPDOWN_ENV=production).
+        #[arg(long)]
+        reset: bool,
+    },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// Build a trusted-documents file (for STEPDOWN_TRUSTED_DOCUMENTS) from
+    /// a client's `.graphql` operation files; prints it as JSON.
+    TrustedDocuments {
+        /// `.graphql` files, or directories searched for them.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +63,18 @@ fn main() -> ExitCode {
         // Needs no database and no secret: the SDL does not depend on them.
         print!("{}", stepdown::graphql::export_sdl());
         return ExitCode::SUCCESS;
+    }
+    if let Command::TrustedDocuments { paths } = &command {
+        return match trusted_documents(paths) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("stepdown: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
 
     let config = match Config::from_env() {
@@ -79,14 +103,14 @@ fn main() -> ExitCode {
             Command::Bootstrap {
                 org, admin_email, ..
             } => bootstrap(config, &org, &admin_email).await,
-            Command::SeedDemo => seed_demo(config).await,
-            Command::ExportSchema => Ok(()),
+            Command::SeedDemo { reset } => seed_demo(config, reset).await,
+            Command::ExportSchema | Command::TrustedDocuments { .. } => Ok(()),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = %format!("{err:#}"), "stepdown failed");
+            // Once, on stderr (the log goes there too: no second copy).
             eprintln!("stepdown: {err:#}");
             ExitCode::FAILURE
         }
@@ -98,6 +122,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!(
             "STEPDOWN_JWT_SECRET is not set: using a random secret for this run \
              (sign-ins end when the process stops); set it in production"
+        );
+    }
+    if config.production_on_default_sqlite() {
+        tracing::warn!(
+            "STEPDOWN_ENV=production on the default SQLite file ({}) in the working \
+             directory: set DATABASE_URL to PostgreSQL (or at least a SQLite path on \
+             backed-up storage)",
+            stepdown::config::DEFAULT_DATABASE_URL
         );
     }
     tracing::info!(
@@ -131,11 +163,71 @@ fn command_error(err: ApiError) -> anyhow::Error {
             field: Some(field),
             message,
         } => {
-            anyhow::anyhow!("--{field}: {message}")
+            anyhow::anyhow!("{}: {message}", flag_of(&field))
         }
         ApiError::Internal(cause) | ApiError::Unavailable(Some(cause)) => cause,
+        ApiError::Forbidden(why) => anyhow::anyhow!("{why}"),
         other => anyhow::anyhow!("{other}"),
     }
+}
+
+/// The command-line flag a validated field came from.
+fn flag_of(field: &str) -> String {
+    match field {
+        "admin-password" | "password" => {
+            "--admin-password-stdin (the password read from stdin)".into()
+        }
+        "admin-email" | "email" => "--admin-email".into(),
+        "org" | "name" => "--org".into(),
+        other => format!("--{other}"),
+    }
+}
+
+/// Reads `.graphql` files (directories searched recursively, in order) into
+/// a trusted-documents manifest.
+fn trusted_documents(paths: &[std::path::PathBuf]) -> anyhow::Result<String> {
+    fn collect(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+        if path.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            for entry in entries {
+                if entry.is_dir()
+                    || entry
+                        .extension()
+                        .is_some_and(|x| x == "graphql" || x == "gql")
+                {
+                    collect(&entry, out)?;
+                }
+            }
+        } else {
+            out.push(path.to_owned());
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    let mut documents = Vec::with_capacity(files.len());
+    for file in &files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        documents.push((file.display().to_string(), text));
+    }
+    let manifest =
+        stepdown::graphql::persisted::manifest(&documents).map_err(anyhow::Error::msg)?;
+    if manifest.is_empty() {
+        anyhow::bail!("no GraphQL documents found in the given paths");
+    }
+    eprintln!(
+        "stepdown: {} documents from {} files",
+        manifest.len(),
+        files.len()
+    );
+    Ok(serde_json::to_string_pretty(&manifest)?)
 }
 
 async fn bootstrap(config: Config, org: &str, admin_email: &str) -> anyhow::Result<()> {
@@ -162,18 +254,21 @@ async fn bootstrap(config: Config, org: &str, admin_email: &str) -> anyhow::Resu
     Ok(())
 }
 
-async fn seed_demo(config: Config) -> anyhow::Result<()> {
+async fn seed_demo(config: Config, reset: bool) -> anyhow::Result<()> {
     if config.is_production() {
-        anyhow::bail!("seed-demo refuses to run when STEPDOWN_ENV=production");
+        // Before touching the database (the library refuses too).
+        let ctx = stepdown::AppContext::new(config.clone(), Database::open_lazy(&config)?);
+        return stepdown::seed_demo(&ctx, reset)
+            .await
+            .map(|_| ())
+            .map_err(command_error);
     }
     let db = migrated(&config).await?;
-    let demo = stepdown::demo::seed_demo(
-        db.conn().map_err(command_error)?,
-        &PasswordHasherPool::default(),
-    )
-    .await
-    .map_err(command_error)?;
-    db.close().await;
+    let ctx = stepdown::AppContext::new(config, db);
+    let demo = stepdown::seed_demo(&ctx, reset)
+        .await
+        .map_err(command_error)?;
+    ctx.db.close().await;
     println!("{}", serde_json::to_string_pretty(&demo)?);
     Ok(())
 }

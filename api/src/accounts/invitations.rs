@@ -91,7 +91,10 @@ async fn create(
 ) -> ApiResult<CreateInvitationPayload> {
     if !may_invite(caller.principal(), input.role) {
         caller.record(caller.event(CREATE).denied());
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::forbidden(format!(
+            "your roles may not invite a {}",
+            input.role.as_str()
+        )));
     }
     let email = validation::email("email", &input.email)?;
     let code = random_secret("inv_");

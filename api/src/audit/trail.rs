@@ -147,7 +147,7 @@ async fn access_log(
 ) -> ApiResult<Connection<String, AuditEvent>> {
     let patient = patient_store::of_user(caller.db(), caller.user_id())
         .await?
-        .ok_or(ApiError::Forbidden)?;
+        .ok_or_else(|| ApiError::forbidden("only a patient has an access log"))?;
     let page = page(caller, first, after)?;
     let rows = trail_store::access_log(caller.db(), patient.id, caller.user_id(), &page).await?;
     Ok(connection(rows, page))

@@ -69,6 +69,19 @@ pub enum GroupNeed {
     Administer,
 }
 
+impl GroupNeed {
+    /// What a caller refused for this need lacks, for `FORBIDDEN` messages.
+    pub fn missing(self) -> &'static str {
+        match self {
+            GroupNeed::See => "not in this group's organization",
+            GroupNeed::Content => "not a member of this group",
+            GroupNeed::Facilitate => "not a facilitator of this group",
+            GroupNeed::Manage => "not a facilitator of this group nor an admin",
+            GroupNeed::Administer => "not an admin of this group's organization",
+        }
+    }
+}
+
 impl Standing {
     fn active_as(&self, role: &str) -> bool {
         self.membership

@@ -72,6 +72,47 @@ pub enum Need {
     GroupActivity,
 }
 
+impl Need {
+    /// What a caller refused for this need lacks, for `FORBIDDEN` messages.
+    pub fn missing(self) -> &'static str {
+        match self {
+            Need::Identity => "no relationship to this patient",
+            Need::CareTeam => "not on this patient's care team",
+            Need::Read(ConsentCategory::Taper) => {
+                "not on the care team and no TAPER consent from this patient"
+            }
+            Need::Read(ConsentCategory::Symptoms) => {
+                "not on the care team and no SYMPTOMS consent from this patient"
+            }
+            Need::Read(ConsentCategory::CheckIns) => {
+                "not on the care team and no CHECK_INS consent from this patient"
+            }
+            Need::Read(ConsentCategory::GroupActivity) => {
+                "not on the care team and no GROUP_ACTIVITY consent from this patient"
+            }
+            Need::Read(ConsentCategory::Appointments) => {
+                "not on the care team and no APPOINTMENTS consent from this patient"
+            }
+            Need::Read(ConsentCategory::CarePlan) => {
+                "not on the care team and no CARE_PLAN consent from this patient"
+            }
+            Need::CareRecord => {
+                "the patient and their care team only (a consent does not cover it)"
+            }
+            Need::ClinicalWrite | Need::ClinicalNotes => {
+                "not a clinician on this patient's care team"
+            }
+            Need::ActAsPatient => "only the patient may do this",
+            Need::Administer => "not an admin of this patient's organization",
+            Need::ReadEnrollment | Need::ManageEnrollment => {
+                "not on this patient's care team nor an admin"
+            }
+            Need::EditCarePlan => "only the patient or their care team edit the care plan",
+            Need::GroupActivity => "no GROUP_ACTIVITY consent from this patient",
+        }
+    }
+}
+
 impl Relationship {
     pub fn allows(&self, need: Need) -> bool {
         match need {
@@ -146,7 +187,11 @@ pub fn require_role(principal: &Principal, roles: &[Role]) -> ApiResult<()> {
     if roles.iter().any(|r| principal.has_role(*r)) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden)
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(ApiError::forbidden(format!(
+            "requires the role {}",
+            names.join(" or ")
+        )))
     }
 }
 

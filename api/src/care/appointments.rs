@@ -205,10 +205,14 @@ pub struct AppointmentsQuery;
 impl AppointmentsQuery {
     /// One appointment, if the caller may read its patient's appointments
     /// (else `NOT_FOUND`).
-    async fn appointment(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Appointment> {
+    async fn appointment(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<Option<Appointment>> {
         let caller = ctx.caller().await?;
         let need = Need::Read(ConsentCategory::Appointments);
-        Ok(authorized(&caller, id, need, READ).await?)
+        Ok(Some(authorized(&caller, id, need, READ).await?))
     }
 
     /// The caller's own appointments (clinicians) that overlap `[from, to)`

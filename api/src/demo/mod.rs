@@ -2,6 +2,7 @@
 //! organization whose people, care teams, consents and groups show the
 //! product from the first login. One linear seed script per domain.
 
+pub mod clinical;
 pub mod groups;
 
 use chrono::Utc;
@@ -38,6 +39,87 @@ pub struct DemoLogin {
 pub struct DemoData {
     pub organization_id: Uuid,
     pub logins: Vec<DemoLogin>,
+}
+
+/// A demo account's user id, by email.
+pub(crate) async fn user_of(db: &impl sea_orm::ConnectionTrait, email: &str) -> ApiResult<Uuid> {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("demo seed: no account {email}")))
+}
+
+impl DemoData {
+    /// The demo's clinical story's cast (see `clinical`).
+    pub fn cast(&self) -> ApiResult<clinical::Cast<'static>> {
+        let patient = |email: &str| {
+            self.logins
+                .iter()
+                .find(|l| l.email == email)
+                .and_then(|l| l.patient_id)
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("demo seed: no patient {email}")))
+        };
+        Ok(clinical::Cast {
+            clinician_email: "rivera@demo.stepdown.test",
+            alex_email: "alex@demo.stepdown.test",
+            alex_patient: patient("alex@demo.stepdown.test")?,
+            jordan_patient: patient("jordan@demo.stepdown.test")?,
+            password: DEMO_PASSWORD,
+        })
+    }
+}
+
+/// The domain of every demo account's email.
+const DEMO_DOMAIN: &str = "@demo.stepdown.test";
+
+/// `seed-demo --reset`: retires the demo organization so a new one can be
+/// built. Its accounts lose their emails, roles and sessions (nobody can
+/// sign in as them again) and it is renamed; its rows stay, so the audit
+/// trail and every reference stay whole. Returns how many accounts it
+/// retired. (The command refuses `--reset` in production.)
+pub async fn remove_demo(db: &DatabaseConnection) -> ApiResult<usize> {
+    use entity::{memberships, organizations, sessions};
+    let txn = db.begin().await?;
+    let accounts = users::Entity::find()
+        .filter(users::Column::Email.ends_with(DEMO_DOMAIN))
+        .all(&txn)
+        .await?;
+    let now = Utc::now();
+    let mut organizations_retired = std::collections::BTreeSet::new();
+    for account in &accounts {
+        organizations_retired.insert(account.organization_id);
+        sessions::Entity::update_many()
+            .col_expr(
+                sessions::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(sessions::Column::UserId.eq(account.id))
+            .filter(sessions::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        memberships::Entity::delete_many()
+            .filter(memberships::Column::UserId.eq(account.id))
+            .exec(&txn)
+            .await?;
+        let mut retired: users::ActiveModel = account.clone().into();
+        retired.email = Set(format!("retired-{}@retired.invalid", account.id));
+        retired.updated_at = Set(now);
+        retired.update(&txn).await?;
+    }
+    for id in organizations_retired {
+        if let Some(org) = organizations::Entity::find_by_id(id).one(&txn).await? {
+            let mut renamed: organizations::ActiveModel = org.into();
+            renamed.name = Set(format!(
+                "{DEMO_ORG} — retired {}",
+                now.format("%Y-%m-%d %H:%M")
+            ));
+            renamed.update(&txn).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(accounts.len())
 }
 
 /// The one password of every demo account (never used outside a demo).

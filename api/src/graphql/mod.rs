@@ -5,7 +5,9 @@ pub mod guard;
 pub mod limits;
 pub mod outcome;
 pub mod pagination;
+pub mod persisted;
 pub mod scalars;
+pub mod shape;
 
 use std::time::Duration;
 
@@ -71,6 +73,7 @@ pub fn build_schema(app: AppContext) -> StepdownSchema {
     .limit_recursive_depth(64)
     .limit_directives(20)
     .extension(outcome::OutcomeExtension)
+    .extension(shape::ShapeExtension)
     .extension(crate::audit::operation::AuditExtension)
     .extension(crate::sockets::SocketExtension);
     if !app.config.introspection {

@@ -304,7 +304,7 @@ async fn shareable(caller: &Caller, group: Uuid) -> ApiResult<()> {
         .group(group, GroupNeed::Content, SHARE)
         .await
         .map_err(|err| match err {
-            ApiError::NotFound(_) | ApiError::Forbidden => refused(),
+            ApiError::NotFound(_) | ApiError::Forbidden(_) => refused(),
             other => other,
         })?;
     if !access.standing.is_member() {

@@ -80,7 +80,7 @@ impl SupportGroup {
         if allowed {
             Ok(())
         } else {
-            Err(ApiError::Forbidden)
+            Err(ApiError::forbidden(need.missing()))
         }
     }
 

@@ -148,7 +148,7 @@ impl Meeting {
     async fn attendance(&self) -> async_graphql::Result<&[AttendanceEntry]> {
         self.attendance
             .as_deref()
-            .ok_or_else(|| ApiError::Forbidden.into())
+            .ok_or_else(|| ApiError::forbidden("only facilitators see attendance").into())
     }
 }
 

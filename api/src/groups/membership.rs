@@ -379,7 +379,9 @@ async fn join(caller: &Caller, input: JoinSupportGroupInput) -> ApiResult<GroupM
         .await?
         .group;
     if !may_be_member(&caller.principal().roles, &group.kind) {
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::forbidden(
+            "your role may not be a member of this kind of group",
+        ));
     }
     not_archived(group.archived_at.is_some())?;
     let row = membership_store::join(caller, &group, alias, JOIN).await?;

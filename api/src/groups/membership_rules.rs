@@ -165,7 +165,9 @@ pub fn join(current: Option<MembershipStatus>, policy: JoinPolicy) -> ApiResult<
             "you were removed from this group; a facilitator can add you again",
         )),
         Some(MembershipStatus::Left) | None => match policy {
-            JoinPolicy::InviteOnly => Err(ApiError::Forbidden),
+            JoinPolicy::InviteOnly => Err(ApiError::forbidden(
+                "this group is invite-only: a facilitator adds members",
+            )),
             JoinPolicy::Approval => Ok(Change::To(MembershipStatus::Pending)),
             JoinPolicy::Open => Ok(Change::To(MembershipStatus::Active)),
         },
@@ -273,7 +275,7 @@ mod tests {
         assert_eq!(join(Some(Active), InviteOnly).ok(), Some(Change::Keep));
         assert!(matches!(
             join(Some(Left), InviteOnly),
-            Err(ApiError::Forbidden)
+            Err(ApiError::Forbidden(_))
         ));
         assert!(matches!(
             join(Some(Removed), Open),

@@ -35,7 +35,7 @@ use crate::{
     AppState,
     auth::{RequestContext, principal::Credentials},
     error::ErrorCode,
-    graphql::{guard, limits, outcome::ExecutionMarker},
+    graphql::{guard, limits, outcome::ExecutionMarker, persisted},
     http::{
         metrics::Outcome,
         request_id::{ClientAddr, CorrelationId, RequestId},
@@ -120,7 +120,8 @@ fn request_error(status: StatusCode, format: Format, message: &str) -> Response 
 
 /// One GraphQL request's parameters, as sent.
 struct Params {
-    query: String,
+    /// Absent when `extensions.persistedQuery` names the document.
+    query: Option<String>,
     operation_name: Option<String>,
     variables: Option<Map<String, Value>>,
     extensions: Option<Map<String, Value>>,
@@ -132,9 +133,9 @@ fn params_from_json(value: Value) -> Result<Params, String> {
         return Err("a GraphQL request must be a JSON object".into());
     };
     let query = match object.remove("query") {
-        Some(Value::String(query)) => query,
+        Some(Value::String(query)) => Some(query),
         Some(_) => return Err("`query` must be a string".into()),
-        None => return Err("`query` is required".into()),
+        None => None,
     };
     let operation_name = match object.remove("operationName") {
         None | Some(Value::Null) => None,
@@ -148,6 +149,9 @@ fn params_from_json(value: Value) -> Result<Params, String> {
     };
     let variables = map_param("variables", object.remove("variables"))?;
     let extensions = map_param("extensions", object.remove("extensions"))?;
+    if query.is_none() && persisted::persisted_query(extensions.as_ref())?.is_none() {
+        return Err("`query` is required".into());
+    }
     Ok(Params {
         query,
         operation_name,
@@ -312,14 +316,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         .is_some_and(|v| v.contains("text/html"));
     if wants_html && !raw_query.contains("query=") {
         return if state.ctx.config.graphiql {
-            Html(
-                async_graphql::http::GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .subscription_endpoint("/graphql/ws")
-                    .title("Stepdown GraphiQL")
-                    .finish(),
-            )
-            .into_response()
+            Html(crate::http::graphiql::PAGE).into_response()
         } else {
             (StatusCode::NOT_FOUND, "GraphiQL is disabled").into_response()
         };
@@ -332,12 +329,18 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             .into_response();
     };
     let caller = Caller::from_request(&state, &request);
-    let params = match params_from_query_string(&raw_query) {
+    let mut params = match params_from_query_string(&raw_query) {
         Ok(params) => params,
         Err(message) => return request_error(StatusCode::BAD_REQUEST, format, &message),
     };
+    // The document a hash names (or the allowlist's refusal), before
+    // anything parses it.
+    let query = match document(&state, &mut params) {
+        Ok(query) => query,
+        Err(refused) => return respond(format, vec![(*refused, false)], false),
+    };
     // Mutations never run over GET (a link or prefetch must not change data).
-    if let Ok(doc) = async_graphql::parser::parse_query(&params.query)
+    if let Ok(doc) = async_graphql::parser::parse_query(&query)
         && limits::operation_type(&doc, params.operation_name.as_deref())
             == Some(OperationType::Mutation)
     {
@@ -351,12 +354,47 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    params.query = Some(query);
     let (response, executed, statements) = execute(&state, &caller, params).await;
-    with_statement_count(
+    let mut response = with_statement_count(
         &state,
         respond(format, vec![(response, executed)], false),
         statements,
-    )
+    );
+    // A GET by hash is a cacheable URL, but its answer is the caller's own.
+    response.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("authorization, accept"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    response
+}
+
+/// Resolves the document a request runs: its text or the text its
+/// `persistedQuery` hash names, and in allowlist mode only a registered
+/// one. A refusal is a response that never executed.
+fn document(state: &AppState, params: &mut Params) -> Result<String, Box<GqlResponse>> {
+    let refuse = |code: &str, message: String| {
+        let mut error = ServerError::new(message, None);
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+        Box::new(GqlResponse::from_errors(vec![error]))
+    };
+    let persisted = persisted::persisted_query(params.extensions.as_ref())
+        .map_err(|message| refuse(ErrorCode::BadUserInput.as_str(), message))?;
+    match persisted::resolve(
+        params.query.take(),
+        persisted,
+        &state.ctx.persisted,
+        state.ctx.config.trusted_documents.as_deref(),
+    ) {
+        persisted::Resolved::Document(query) => Ok(query),
+        persisted::Resolved::Refused(code, message) => Err(refuse(code, message)),
+    }
 }
 
 /// Who sent the request, read once per HTTP request.
@@ -395,10 +433,24 @@ impl Caller {
 /// Runs one GraphQL request with the document limits, the time limit and a
 /// panic guard. Returns the response, whether execution began (false for
 /// request errors), and how many SQL statements it issued.
-async fn execute(state: &AppState, caller: &Caller, params: Params) -> (GqlResponse, bool, usize) {
+async fn execute(
+    state: &AppState,
+    caller: &Caller,
+    mut params: Params,
+) -> (GqlResponse, bool, usize) {
     let started = Instant::now();
     let limits = &state.ctx.config.limits;
-    let mut request = async_graphql::Request::new(params.query);
+    let query = match document(state, &mut params) {
+        Ok(query) => query,
+        Err(refused) => {
+            state
+                .ctx
+                .metrics
+                .record(None, Outcome::Rejected, started.elapsed(), 0);
+            return (*refused, false, 0);
+        }
+    };
+    let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.operation_name.clone() {
         request = request.operation_name(name);
     }
@@ -657,6 +709,10 @@ mod tests {
         assert!(params_from_json(json!({ "query": "{ a }" })).is_ok());
         assert!(params_from_json(json!({ "query": "{ a }", "variables": null, "operationName": null, "extensions": null })).is_ok());
         assert!(params_from_json(json!({})).is_err());
+        let hash = "a".repeat(64);
+        let by_hash =
+            json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+        assert!(params_from_json(by_hash).unwrap().query.is_none());
         assert!(params_from_json(json!({ "query": 1 })).is_err());
         assert!(params_from_json(json!({ "query": "{ a }", "variables": "x" })).is_err());
         assert!(params_from_json(json!({ "query": "{ a }", "operationName": 3 })).is_err());
@@ -669,7 +725,7 @@ mod tests {
             "query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=%7B%22a%22%3A1%7D&operationName=",
         )
         .unwrap();
-        assert_eq!(p.query, "{ me { id } }");
+        assert_eq!(p.query.as_deref(), Some("{ me { id } }"));
         assert_eq!(p.variables.unwrap()["a"], 1);
         assert!(params_from_query_string("variables=notjson&query=x").is_err());
     }

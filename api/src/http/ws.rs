@@ -1,10 +1,14 @@
 //! `GET /graphql/ws`: GraphQL over the `graphql-transport-ws` protocol
 //! (DESIGN §4).
 //!
-//! - `connection_init` carries `{ "authorization": "Bearer …" }`. A missing
-//!   or bad token, or a session that is revoked or expired, closes the socket
-//!   with `4401`; a user already holding `STEPDOWN_WS_MAX_SOCKETS_PER_USER`
-//!   sockets gets `4429`; a database out of reach `1013` (try again later).
+//! - `connection_init` carries `{ "authorization": "Bearer …" }` (also
+//!   accepted: `{ "headers": { "Authorization": "Bearer …" } }`). A missing
+//!   or bad token, a session that is revoked or expired, or an operation
+//!   sent before `connection_init`, closes the socket with `4401`; an
+//!   account that holds no role in its organization any more `4403`; a
+//!   user already holding `STEPDOWN_WS_MAX_SOCKETS_PER_USER` sockets gets
+//!   `4429`; a database out of reach `1013` (try again later). The close
+//!   reason says which.
 //! - While the socket is open its session is checked every
 //!   `STEPDOWN_WS_SESSION_CHECK_SECS` (10 s): logout, a password change,
 //!   refresh-token reuse or the token's expiry close it with `4401`.
@@ -42,6 +46,9 @@ use crate::{
 
 /// Close codes graphql-transport-ws clients act on.
 const UNAUTHENTICATED: u16 = 4401;
+const FORBIDDEN: u16 = 4403;
+/// What async-graphql closes with for an operation before `connection_init`.
+const HANDSHAKE_NOT_COMPLETED: u16 = 1011;
 const TOO_MANY: u16 = 4429;
 const TRY_AGAIN_LATER: u16 = 1013;
 
@@ -115,9 +122,12 @@ async fn serve(
                 *refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some((code, reason));
                 async_graphql::Error::new(reason)
             };
+            let headers = payload.get("headers");
             let authorization = payload
                 .get("authorization")
                 .or_else(|| payload.get("Authorization"))
+                .or_else(|| headers.and_then(|h| h.get("authorization")))
+                .or_else(|| headers.and_then(|h| h.get("Authorization")))
                 .and_then(|v| v.as_str());
             let credentials = Credentials::from_authorization(authorization, &ctx.tokens);
             let Credentials::Access(claims) = &credentials else {
@@ -135,6 +145,12 @@ async fn serve(
                     return Err(refuse(TRY_AGAIN_LATER, "service temporarily unavailable"));
                 }
             };
+            if principal.roles.is_empty() {
+                return Err(refuse(
+                    FORBIDDEN,
+                    "this account holds no role in its organization any more",
+                ));
+            }
             let max = ctx.config.sockets.max_per_user;
             let Some(ticket) = ctx.sockets.open(principal.user_id, max) else {
                 return Err(refuse(
@@ -167,7 +183,16 @@ async fn serve(
                 }
                 Some(WsMessage::Close(code, reason)) => {
                     let refused = refusal.lock().unwrap_or_else(|e| e.into_inner()).take();
-                    let (code, reason) = refused.map_or((code, reason), |(c, r)| (c, r.to_owned()));
+                    let (code, reason) = match refused {
+                        Some((code, reason)) => (code, reason.to_owned()),
+                        // graphql-transport-ws: a subscribe before the
+                        // handshake is 4401 Unauthorized.
+                        None if code == HANDSHAKE_NOT_COMPLETED && signed.get().is_none() => (
+                            UNAUTHENTICATED,
+                            "send connection_init with a token first".to_owned(),
+                        ),
+                        None => (code, reason),
+                    };
                     close(&mut sink, code, &reason).await;
                     break;
                 }

@@ -68,7 +68,7 @@ async fn change_care_team(
     // Only admins assign; the refusal names the patient asked about.
     if !caller.has_role(Role::Admin) {
         caller.record(caller.event(action).resource(input.patient_id).denied());
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::forbidden("only an admin assigns the care team"));
     }
     // Decided (and recorded) before the write, so a denial is on the trail
     // even though nothing is written.

@@ -119,9 +119,11 @@ impl Patient {
     async fn medication_orders(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<tapering::MedicationOrder>> {
+    ) -> async_graphql::Result<Option<Vec<tapering::MedicationOrder>>> {
         self.gate(ctx, Need::CareRecord, MEDICATION_ORDERS).await?;
-        Ok(tapering::patient_fields::medication_orders(ctx.db()?, self.model.id).await?)
+        Ok(Some(
+            tapering::patient_fields::medication_orders(ctx.db()?, self.model.id).await?,
+        ))
     }
 
     /// When naloxone was last offered (the patient and care team).
@@ -147,10 +149,10 @@ impl Patient {
     async fn taper_plans(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<tapering::TaperPlan>> {
+    ) -> async_graphql::Result<Option<Vec<tapering::TaperPlan>>> {
         self.gate(ctx, Need::Read(ConsentCategory::Taper), TAPER)
             .await?;
-        Ok(tapering::patient_fields::all_plans(ctx, self).await?)
+        Ok(Some(tapering::patient_fields::all_plans(ctx, self).await?))
     }
 
     /// Logged doses, oldest first; `updatedSince` for incremental sync.
@@ -161,12 +163,12 @@ impl Patient {
         first: Option<i32>,
         after: Option<String>,
         updated_since: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Connection<String, tapering::DoseLog>> {
+    ) -> async_graphql::Result<Option<Connection<String, tapering::DoseLog>>> {
         self.gate(ctx, Need::CareRecord, DOSE_LOGS).await?;
-        Ok(
+        Ok(Some(
             tapering::patient_fields::dose_logs(ctx, self.model.id, first, after, updated_since)
                 .await?,
-        )
+        ))
     }
 
     /// Taken versus scheduled, day by day (patient's time zone), for one
@@ -177,12 +179,12 @@ impl Patient {
         from: Date,
         to: Date,
         medication_id: Option<Uuid>,
-    ) -> async_graphql::Result<Vec<tapering::DoseAdherenceDay>> {
+    ) -> async_graphql::Result<Option<Vec<tapering::DoseAdherenceDay>>> {
         self.gate(ctx, Need::CareRecord, ADHERENCE).await?;
-        Ok(
+        Ok(Some(
             tapering::patient_fields::adherence_days(ctx, self, medication_id, from.0, to.0)
                 .await?,
-        )
+        ))
     }
 
     /// Check-ins, oldest first; `updatedSince` for incremental sync (the
@@ -194,13 +196,13 @@ impl Patient {
         first: Option<i32>,
         after: Option<String>,
         updated_since: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Connection<String, monitoring::CheckIn>> {
+    ) -> async_graphql::Result<Option<Connection<String, monitoring::CheckIn>>> {
         self.gate(ctx, Need::Read(ConsentCategory::CheckIns), CHECK_INS)
             .await?;
-        Ok(
+        Ok(Some(
             monitoring::patient_fields::check_ins(ctx, self.model.id, first, after, updated_since)
                 .await?,
-        )
+        ))
     }
 
     /// COWS and SOWS assessments, newest first (the patient, the care team,
@@ -211,13 +213,13 @@ impl Patient {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, monitoring::WithdrawalAssessment>> {
+    ) -> async_graphql::Result<Option<Connection<String, monitoring::WithdrawalAssessment>>> {
         self.gate(ctx, Need::Read(ConsentCategory::Symptoms), ASSESSMENTS)
             .await?;
-        Ok(
+        Ok(Some(
             monitoring::patient_fields::withdrawal_assessments(ctx, self.model.id, first, after)
                 .await?,
-        )
+        ))
     }
 
     /// A daily series for charts, in the patient's time zone (the patient
@@ -227,16 +229,21 @@ impl Patient {
         ctx: &Context<'_>,
         from: Date,
         to: Date,
-    ) -> async_graphql::Result<Vec<monitoring::TrendDay>> {
+    ) -> async_graphql::Result<Option<Vec<monitoring::TrendDay>>> {
         self.gate(ctx, Need::CareRecord, TRENDS).await?;
-        Ok(monitoring::patient_fields::trends(ctx, &self.model, from.0, to.0).await?)
+        Ok(Some(
+            monitoring::patient_fields::trends(ctx, &self.model, from.0, to.0).await?,
+        ))
     }
 
     /// Program enrollments, newest first (the patient, the care team,
     /// admins).
-    async fn enrollments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<care::Enrollment>> {
+    async fn enrollments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<care::Enrollment>>> {
         self.gate(ctx, Need::ReadEnrollment, ENROLLMENTS).await?;
-        Ok(care::patient_fields::enrollments(ctx, self).await?)
+        Ok(Some(care::patient_fields::enrollments(ctx, self).await?))
     }
 
     /// Appointments by start time; `from` (inclusive) and `to` (exclusive)
@@ -247,10 +254,12 @@ impl Patient {
         ctx: &Context<'_>,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Vec<care::Appointment>> {
+    ) -> async_graphql::Result<Option<Vec<care::Appointment>>> {
         self.gate(ctx, Need::Read(ConsentCategory::Appointments), APPOINTMENTS)
             .await?;
-        Ok(care::patient_fields::appointments(ctx, self, from, to).await?)
+        Ok(Some(
+            care::patient_fields::appointments(ctx, self, from, to).await?,
+        ))
     }
 
     /// Clinical notes, newest first: care-team clinicians only (every note
@@ -258,17 +267,17 @@ impl Patient {
     async fn clinical_notes(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<care::ClinicalNote>> {
+    ) -> async_graphql::Result<Option<Vec<care::ClinicalNote>>> {
         self.gate(ctx, Need::ClinicalNotes, CLINICAL_NOTES).await?;
-        Ok(care::patient_fields::clinical_notes(ctx, self).await?)
+        Ok(Some(care::patient_fields::clinical_notes(ctx, self).await?))
     }
 
     /// The recovery plan (empty until first edited): the patient, the care
     /// team, `CARE_PLAN` consent holders.
-    async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<care::CarePlan> {
+    async fn care_plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<care::CarePlan>> {
         self.gate(ctx, Need::Read(ConsentCategory::CarePlan), CARE_PLAN)
             .await?;
-        Ok(care::patient_fields::care_plan(ctx, self).await?)
+        Ok(Some(care::patient_fields::care_plan(ctx, self).await?))
     }
 
     /// Every version of the recovery plan, newest first: who changed it,
@@ -279,14 +288,16 @@ impl Patient {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, care::CarePlanRevision>> {
+    ) -> async_graphql::Result<Option<Connection<String, care::CarePlanRevision>>> {
         self.gate(
             ctx,
             Need::Read(ConsentCategory::CarePlan),
             CARE_PLAN_HISTORY,
         )
         .await?;
-        Ok(care::patient_fields::care_plan_history(ctx, self, first, after).await?)
+        Ok(Some(
+            care::patient_fields::care_plan_history(ctx, self, first, after).await?,
+        ))
     }
 
     /// The patient's support groups (active, pending and past) and their
@@ -295,15 +306,17 @@ impl Patient {
     async fn group_memberships(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::groups::GroupMembership>> {
+    ) -> async_graphql::Result<Option<Vec<crate::groups::GroupMembership>>> {
         self.gate(ctx, Need::GroupActivity, GROUP_MEMBERSHIPS)
             .await?;
-        Ok(crate::groups::patient_fields::group_memberships(
-            ctx,
-            self.model.user_id,
-            &["PENDING", "ACTIVE", "LEFT", "REMOVED"],
-        )
-        .await?)
+        Ok(Some(
+            crate::groups::patient_fields::group_memberships(
+                ctx,
+                self.model.user_id,
+                &["PENDING", "ACTIVE", "LEFT", "REMOVED"],
+            )
+            .await?,
+        ))
     }
 
     /// Education resources assigned to the patient and their progress (the
@@ -311,9 +324,11 @@ impl Patient {
     async fn assigned_resources(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<education::ResourceAssignment>> {
+    ) -> async_graphql::Result<Option<Vec<education::ResourceAssignment>>> {
         self.gate(ctx, Need::CareRecord, ASSIGNED_RESOURCES).await?;
-        Ok(education::patient_fields::assigned_resources(ctx, self).await?)
+        Ok(Some(
+            education::patient_fields::assigned_resources(ctx, self).await?,
+        ))
     }
 }
 
@@ -336,7 +351,7 @@ impl Patient {
         if allowed {
             Ok(())
         } else {
-            Err(ApiError::Forbidden)
+            Err(ApiError::forbidden(need.missing()))
         }
     }
 }

@@ -35,13 +35,13 @@ pub struct PatientsQuery;
 #[Object]
 impl PatientsQuery {
     /// One patient, if the caller may see them (else `NOT_FOUND`).
-    async fn patient(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Patient> {
+    async fn patient(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Option<Patient>> {
         let caller = ctx.caller().await?;
         let access = caller.patient(id, Need::Identity, READ).await?;
-        Ok(Patient {
+        Ok(Some(Patient {
             model: access.patient,
             relationship: access.relationship,
-        })
+        }))
     }
 
     /// The patients the caller may see: their own record, their care team's

@@ -25,7 +25,7 @@ use crate::{
     AppContext,
     auth::{RequestContext, principal::Credentials},
     error::ErrorCode,
-    graphql::{guard, limits},
+    graphql::{guard, limits, persisted},
     loaders::Loaders,
 };
 
@@ -113,6 +113,22 @@ impl Extension for SocketOperation {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        // Allowlist mode: an unregistered document is refused unparsed.
+        if ctx.data_opt::<SocketSession>().is_some()
+            && let Some(app) = ctx.data_opt::<AppContext>()
+            && let Some(trusted) = &app.config.trusted_documents
+            && !trusted.contains_text(query)
+        {
+            let mut refused = ServerError::new(
+                "only registered documents run on this server (STEPDOWN_TRUSTED_DOCUMENTS)",
+                None,
+            );
+            refused
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", persisted::TRUSTED_DOCUMENT_REQUIRED);
+            return Err(refused);
+        }
         let document = next.run(ctx, query, variables).await?;
         if ctx.data_opt::<SocketSession>().is_some()
             && let Some(app) = ctx.data_opt::<AppContext>()

@@ -301,10 +301,14 @@ pub struct TaperingQuery;
 impl TaperingQuery {
     /// One taper plan, if the caller may read its patient's taper (else
     /// `NOT_FOUND`).
-    async fn taper_plan(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<TaperPlan> {
+    async fn taper_plan(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<Option<TaperPlan>> {
         let caller = ctx.caller().await?;
         let (record, access) = plan(&caller, id, Need::Read(ConsentCategory::Taper), READ).await?;
-        Ok(view(&caller, record, access).await?)
+        Ok(Some(view(&caller, record, access).await?))
     }
 }
 
