@@ -16,7 +16,7 @@ use super::{
     catalog_store,
     lifecycle::{self, Status},
     plan_store::{self, NewPlan, PlanRecord},
-    schedule::{self, PlanRequest, Rule, Step, TaperPreset},
+    schedule::{self, Drug, PlanRequest, Rule, Step, TaperPreset},
 };
 use crate::{
     audit::{Action, Kind},
@@ -421,6 +421,17 @@ fn unit_of(medication: &entity::medications::Model, field: &'static str) -> ApiR
         .ok_or_else(|| ApiError::bad_input(field, "the medication has no strengths"))
 }
 
+/// What the generator needs to know about `medication`.
+fn drug_of(medication: &entity::medications::Model) -> Drug {
+    Drug {
+        strengths: catalog_store::strengths(medication),
+        mme_factor: medication.mme_factor,
+        per_hour: medication.unit == "mcg/hr",
+        moud: medication.kind == "MOUD",
+        methadone: medication.name == "methadone",
+    }
+}
+
 async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Clinician], CREATE)?;
     let access = caller
@@ -433,7 +444,7 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
             "naloxone is not tapered",
         ));
     }
-    let unit = unit_of(&medication, "medicationId")?;
+    unit_of(&medication, "medicationId")?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     schedule::check_start(input.starts_on.0, today)?;
     let rule = Rule::for_preset(input.preset, input.reduction_percent, input.step_days)?;
@@ -446,8 +457,9 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
         starts_on: input.starts_on.0,
         rule,
         follow_up_every_days: schedule::positive(follow_up, "followUpEveryDays")?,
-        unit,
-        mme_factor: medication.mme_factor,
+        drug: drug_of(&medication),
+        regimen_daily_dose: None,
+        oud_order: false,
     };
     let generated = schedule::generate(&request)?;
     let new = NewPlan {
@@ -540,7 +552,7 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
         ));
     }
     let medication = catalog_store::load(caller.db(), old.plan.medication_id).await?;
-    let unit = unit_of(&medication, "planId")?;
+    unit_of(&medication, "planId")?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     let p = &old.plan;
     let (starting, starts_on) = lifecycle::revision_start(
@@ -565,8 +577,9 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
             step_days: schedule::positive(input.step_days, "stepDays")?,
         },
         follow_up_every_days: p.follow_up_every_days.max(1) as u32,
-        unit,
-        mme_factor: medication.mme_factor,
+        drug: drug_of(&medication),
+        regimen_daily_dose: None,
+        oud_order: false,
     };
     let generated = schedule::generate(&request)?;
     let new = NewPlan {
