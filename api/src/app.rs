@@ -22,6 +22,8 @@ pub struct AppContextInner {
     pub metrics: Metrics,
     /// Open WebSockets per user (their cap).
     pub sockets: crate::sockets::SocketRegistry,
+    /// Commits operations' audit rows, concurrent ones together.
+    pub audit: crate::audit::AuditCommitter,
 }
 
 impl std::ops::Deref for AppContext {
@@ -36,6 +38,7 @@ impl AppContext {
         let tokens = auth::TokenService::new(&config.jwt_secret);
         let auth_limiter = auth::rate_limit::AuthRateLimiter::new(config.auth_rate_per_minute);
         let hub = notifications::NotificationHub::new(&db);
+        let audit = crate::audit::AuditCommitter::new(db.clone());
         Self(Arc::new(AppContextInner {
             config,
             db,
@@ -45,6 +48,7 @@ impl AppContext {
             hub,
             metrics: Metrics::default(),
             sockets: crate::sockets::SocketRegistry::default(),
+            audit,
         }))
     }
 }

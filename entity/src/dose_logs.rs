@@ -15,6 +15,8 @@ pub struct Model {
     pub taken_on: Date,
     pub note: Option<String>,
     pub over_schedule: bool,
+    /// Transdermal: this patch replaces one that fell off.
+    pub replaces_patch: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub prescriber_user_id: Uuid,
     pub starts_on: Date,
     pub ends_on: Option<Date>,
+    /// `PAIN` or `OUD` (buprenorphine is always `OUD`).
+    pub indication: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
-    /// `OPIOID`, `MOUD` or `REVERSAL`.
+    /// `OPIOID`, `MOUD`, `SEDATIVE` or `REVERSAL`.
     pub kind: String,
     pub unit: String,
     pub mme_factor: Option<f64>,

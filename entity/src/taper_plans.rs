@@ -25,6 +25,8 @@ pub struct Model {
     pub supersedes_plan_id: Option<Uuid>,
     pub superseded_by_plan_id: Option<Uuid>,
     pub superseded_reason: Option<String>,
+    /// The clinician's reason for the plan (required for a MOUD plan).
+    pub reason: Option<String>,
     pub created_by_user_id: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -16,6 +16,7 @@ mod m20261123_000005_care_and_education;
 mod m20261130_000006_groups;
 mod m20261201_000007_audit_correlation;
 mod m20261201_000008_auditor_role;
+mod m20261201_000009_regimens_and_indication;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_groups::Migration),
             Box::new(m20261201_000007_audit_correlation::Migration),
             Box::new(m20261201_000008_auditor_role::Migration),
+            Box::new(m20261201_000009_regimens_and_indication::Migration),
         ]
     }
 }

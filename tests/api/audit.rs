@@ -560,3 +560,85 @@ async fn a_denial_across_organizations_names_no_patient_of_the_other() {
     assert_eq!(denial[0]["resourceId"], alert);
     assert_ne!(denial[0]["resourceId"], w.patient.patient().to_string());
 }
+
+/// Rows of `patient.read` by `actor` on record, counted in the database.
+async fn reads_on_record(app: &crate::harness::TestApp, actor: uuid::Uuid) -> i64 {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    entity::audit_events::Entity::find()
+        .filter(entity::audit_events::Column::ActorUserId.eq(actor))
+        .filter(entity::audit_events::Column::Action.eq("patient.read"))
+        .count(app.seed_db().await)
+        .await
+        .unwrap() as i64
+}
+
+#[tokio::test]
+async fn concurrent_reads_answer_only_once_their_rows_are_committed_and_a_failed_commit_fails_them_all()
+ {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let read = "query($id: UUID!) { patient(id: $id) { id } }";
+    let id = json!({ "id": w.patient.patient() });
+
+    // Twenty concurrent reads: each answers only once its row is
+    // committed, so every answered read is on record at once.
+    let replies = futures_util::future::join_all(
+        (0..20).map(|_| app.graphql(read, id.clone(), Some(&w.clinician.token))),
+    )
+    .await;
+    for reply in &replies {
+        assert_eq!(reply.ok()["patient"]["id"], w.patient.patient().to_string());
+    }
+    assert_eq!(reads_on_record(&app, w.clinician.user_id).await, 20);
+
+    // The trail refuses rows (a trigger stands for a failing commit): every
+    // read waiting on that commit answers an error and shows no record.
+    let db = app.seed_db().await;
+    let (block, unblock) = if app.db.is_postgres() {
+        (
+            vec![
+                "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            ],
+            vec![
+                "DROP TRIGGER refuse_audit ON audit_events",
+                "DROP FUNCTION refuse_audit()",
+            ],
+        )
+    } else {
+        (
+            vec![
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit down'); END",
+            ],
+            vec!["DROP TRIGGER refuse_audit"],
+        )
+    };
+    for sql in block {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    let refused = futures_util::future::join_all(
+        (0..8).map(|_| app.graphql(read, id.clone(), Some(&w.clinician.token))),
+    )
+    .await;
+    for reply in &refused {
+        assert!(reply.body["errors"].is_array(), "{}", reply.body);
+        assert!(
+            reply.body["data"].is_null() || reply.body["data"]["patient"].is_null(),
+            "no record leaves without its audit row: {}",
+            reply.body
+        );
+        let message = reply.body["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(!message.contains("audit down"), "no SQL leaks: {message}");
+    }
+    assert_eq!(reads_on_record(&app, w.clinician.user_id).await, 20);
+    for sql in unblock {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    // The writer recovers with the database.
+    let again = app
+        .graphql(read, id.clone(), Some(&w.clinician.token))
+        .await;
+    assert_eq!(again.ok()["patient"]["id"], w.patient.patient().to_string());
+    assert_eq!(reads_on_record(&app, w.clinician.user_id).await, 21);
+}

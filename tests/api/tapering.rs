@@ -71,7 +71,7 @@ async fn the_catalog_carries_the_cdc_2022_factors() {
     let w = app.world().await;
     let reply = app
         .graphql(
-            "{ medications { name unit mmeFactor conversionTable strengths } }",
+            "{ medications { name kind unit mmeFactor conversionTable strengths } }",
             json!({}),
             Some(&w.patient.token),
         )
@@ -104,7 +104,22 @@ async fn the_catalog_carries_the_cdc_2022_factors() {
         json!([5.0, 10.0, 15.0, 20.0, 30.0])
     );
     assert_eq!(meds.iter().filter(|m| m["name"] == "methadone").count(), 1);
-    assert_eq!(meds.len(), 12);
+    // One unit is the smallest listed strength: the "12" fentanyl patch
+    // delivers 12.5 mcg/hr; methadone's 1 mg/mL solution gives 1 mg.
+    assert_eq!(
+        find("fentanyl transdermal")["strengths"],
+        json!([12.5, 25.0, 50.0, 75.0, 100.0])
+    );
+    assert_eq!(find("methadone")["strengths"], json!([1.0, 5.0, 10.0]));
+    assert_eq!(find("methadone")["kind"], "OPIOID");
+    assert_eq!(find("buprenorphine")["kind"], "MOUD");
+    assert_eq!(find("naloxone")["kind"], "REVERSAL");
+    // CDC 2022 recommendation 11: the benzodiazepines, with no MME.
+    for name in ["alprazolam", "clonazepam", "diazepam", "lorazepam"] {
+        assert_eq!(find(name)["kind"], "SEDATIVE", "{name}");
+        assert!(find(name)["mmeFactor"].is_null(), "{name}");
+    }
+    assert_eq!(meds.len(), 16);
 }
 
 #[tokio::test]

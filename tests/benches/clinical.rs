@@ -318,6 +318,7 @@ async fn seed_history(
                 taken_on: Set(day),
                 note: Set(None),
                 over_schedule: Set(false),
+                replaces_patch: Set(false),
                 created_at: Set(at),
                 updated_at: Set(at),
             });

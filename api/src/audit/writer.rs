@@ -117,7 +117,8 @@ impl AuditEvent {
         self
     }
 
-    fn row(&self, trace: Trace<'_>, at: DateTime<Utc>) -> entity::audit_events::ActiveModel {
+    /// The row this event is written as.
+    pub fn row(&self, trace: Trace<'_>, at: DateTime<Utc>) -> entity::audit_events::ActiveModel {
         entity::audit_events::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(self.organization_id),
@@ -225,6 +226,28 @@ impl AuditBuffer {
         let later = std::mem::take(&mut *pending);
         *pending = events;
         pending.extend(later);
+    }
+
+    /// Commits every pending event through the group-commit writer (shared
+    /// with concurrent operations); gives them back if the commit fails.
+    pub async fn commit(
+        &self,
+        committer: &super::group_commit::AuditCommitter,
+        trace: Trace<'_>,
+    ) -> ApiResult<()> {
+        let events = self.take();
+        if events.is_empty() {
+            return Ok(());
+        }
+        let at = Utc::now();
+        let rows = events.iter().map(|e| e.row(trace, at)).collect();
+        match committer.commit(rows).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                self.restore(events);
+                Err(err)
+            }
+        }
     }
 
     /// Writes every pending event in one statement on `db`.

@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
-use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -162,35 +162,76 @@ impl RequestContext {
     }
 }
 
-/// Loads the session, its user and their roles; `None` when the session is
-/// unknown, revoked or expired, or belongs to another user.
+/// Loads the session, its user and their roles in one statement (session ⨝
+/// user ⟕ memberships); `None` when the session is unknown, revoked or
+/// expired, or belongs to another user.
 pub async fn load_principal(
     db: &DatabaseConnection,
     claims: &AccessClaims,
 ) -> ApiResult<Option<Principal>> {
     use entity::{memberships, sessions, users};
-    let now = Utc::now();
-    let Some(session) = sessions::Entity::find_by_id(claims.sid).one(db).await? else {
+    use sea_orm::{
+        ConnectionTrait,
+        sea_query::{Condition, Expr, ExprTrait, JoinType, Query},
+    };
+    let session = |c: sessions::Column| (sessions::Entity, c);
+    let user = |c: users::Column| (users::Entity, c);
+    let membership = |c: memberships::Column| (memberships::Entity, c);
+    let query = Query::select()
+        .expr_as(Expr::col(session(sessions::Column::UserId)), "user_id")
+        .expr_as(
+            Expr::col(session(sessions::Column::RevokedAt)),
+            "revoked_at",
+        )
+        .expr_as(
+            Expr::col(session(sessions::Column::ExpiresAt)),
+            "expires_at",
+        )
+        .expr_as(
+            Expr::col(user(users::Column::OrganizationId)),
+            "organization_id",
+        )
+        .expr_as(Expr::col(membership(memberships::Column::Role)), "role")
+        .from(sessions::Entity)
+        .join(
+            JoinType::InnerJoin,
+            users::Entity,
+            Expr::col(user(users::Column::Id)).equals(session(sessions::Column::UserId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            memberships::Entity,
+            Condition::all()
+                .add(
+                    Expr::col(membership(memberships::Column::UserId))
+                        .equals(user(users::Column::Id)),
+                )
+                .add(
+                    Expr::col(membership(memberships::Column::OrganizationId))
+                        .equals(user(users::Column::OrganizationId)),
+                ),
+        )
+        .and_where(Expr::col(session(sessions::Column::Id)).eq(claims.sid))
+        .to_owned();
+    let rows = db.query_all(&query).await?;
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
-    if session.user_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= now {
+    let user_id: Uuid = first.try_get("", "user_id")?;
+    let revoked_at: Option<DateTime<Utc>> = first.try_get("", "revoked_at")?;
+    let expires_at: DateTime<Utc> = first.try_get("", "expires_at")?;
+    if user_id != claims.sub || revoked_at.is_some() || expires_at <= Utc::now() {
         return Ok(None);
     }
-    let Some(user) = users::Entity::find_by_id(claims.sub).one(db).await? else {
-        return Ok(None);
-    };
-    let roles = memberships::Entity::find()
-        .filter(memberships::Column::UserId.eq(user.id))
-        .filter(memberships::Column::OrganizationId.eq(user.organization_id))
-        .all(db)
-        .await?
-        .iter()
-        .filter_map(|m| Role::parse(&m.role))
-        .collect();
+    let mut roles = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let role: Option<String> = row.try_get("", "role")?;
+        roles.extend(role.as_deref().and_then(Role::parse));
+    }
     Ok(Some(Principal {
-        user_id: user.id,
-        organization_id: user.organization_id,
-        session_id: session.id,
+        user_id,
+        organization_id: first.try_get("", "organization_id")?,
+        session_id: claims.sid,
         roles,
     }))
 }

@@ -405,23 +405,15 @@ pub async fn after_dose(
     .await
 }
 
-/// After the regimen or the plan changes: ≥ 50 MME/day (regimen or the
-/// active step) without a naloxone offer on record.
+/// After the regimen or the plan changes: a total daily MME ≥ 50 (all
+/// opioids, CLINICAL.md) without a naloxone offer on record.
 pub async fn check_naloxone(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<LiveEvent>> {
-    let (plan, today) = live_plan(db, patient, now).await?;
-    let regimen = regimen_store::regimen_daily_mme(db, patient.id, today).await?;
-    let step = plan.as_ref().and_then(|p| {
-        let day = lifecycle::effective_day(p.status(), p.plan.paused_on, today);
-        lifecycle::step_on(&p.steps, day).and_then(|s| s.daily_mme)
-    });
-    let mme = match (regimen, step) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
+    let today = plans::today_of(db, patient).await?;
+    let mme = regimen_store::total_daily_mme(db, patient.id, today).await?;
     let offered = regimen_store::last_naloxone_offer(db, patient.id)
         .await?
         .is_some();

@@ -248,6 +248,7 @@ mod tests {
             taken_on: d(day),
             note: None,
             over_schedule: false,
+            replaces_patch: false,
             created_at: at(),
             updated_at: at(),
         }
@@ -264,6 +265,7 @@ mod tests {
             prescriber_user_id: Uuid::nil(),
             starts_on: d(starts),
             ends_on: ends.map(d),
+            indication: "PAIN".into(),
             created_at: at(),
             updated_at: at(),
         }

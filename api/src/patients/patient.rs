@@ -90,8 +90,9 @@ impl Patient {
             .collect())
     }
 
-    /// Daily MME of the current regimen (CDC 2022 factors; buprenorphine
-    /// excluded). Null without an opioid order.
+    /// Total daily MME today (CDC 2022 factors): every opioid; a
+    /// medication's ACTIVE or PAUSED plan step replaces its orders;
+    /// buprenorphine and OUD methadone excluded. Null when nothing counts.
     async fn daily_mme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
         self.gate(ctx, Need::Read(ConsentCategory::Taper), DAILY_MME)
             .await?;
@@ -100,7 +101,18 @@ impl Patient {
             &patient_store::timezone(db, &self.model).await?,
             Utc::now(),
         );
-        Ok(crate::tapering::regimen_store::regimen_daily_mme(db, self.model.id, today).await?)
+        Ok(crate::tapering::regimen_store::total_daily_mme(db, self.model.id, today).await?)
+    }
+
+    /// The table `dailyMme` comes from ("CDC_2022"); null with no figure.
+    async fn daily_mme_conversion_table(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<&'static str>> {
+        Ok(self
+            .daily_mme(ctx)
+            .await?
+            .map(|_| crate::tapering::mme::CONVERSION_TABLE))
     }
 
     /// The opioid orders, current and past (the patient and care team).

@@ -1,14 +1,17 @@
 //! GraphQL surface of the medication catalog (seeded by a migration from
 //! CLINICAL.md): every opioid of the CDC 2022 MME table with its factor and
-//! dispensable strengths, plus buprenorphine (MOUD) and naloxone, which
-//! have none. Its SQL is in `catalog_store`.
+//! dispensable strengths, plus buprenorphine (MOUD), the sedatives CDC 2022
+//! warns against combining with opioids, and naloxone, which have none. Its SQL is in `catalog_store`.
 
 use async_graphql::{Context, Object};
 use uuid::Uuid;
 
 use entity::medications;
 
-use super::catalog_store::{self, strengths};
+use super::{
+    catalog_store::{self, strengths},
+    mme::MedicationKind,
+};
 use crate::caller::ContextExt;
 
 pub struct Medication(pub medications::Model);
@@ -39,9 +42,10 @@ impl Medication {
     async fn strengths(&self) -> Vec<f64> {
         strengths(&self.0)
     }
-    /// `OPIOID`, `MOUD` (medication for opioid use disorder) or `REVERSAL`.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    /// What the medication is: an opioid, a medication for opioid use
+    /// disorder, a sedative or a reversal agent.
+    async fn kind(&self) -> async_graphql::Result<MedicationKind> {
+        Ok(MedicationKind::from_row(&self.0.kind)?)
     }
     /// RxNorm ingredient code, where CLINICAL.md lists one.
     async fn rxnorm(&self) -> Option<&str> {

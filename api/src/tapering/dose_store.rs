@@ -123,6 +123,8 @@ pub struct NewDose {
     /// The day's logs, this one included.
     pub day_total: f64,
     pub scheduled: Option<f64>,
+    /// Transdermal: this patch replaces one that fell off.
+    pub replaces_patch: bool,
 }
 
 /// Writes the log once for `key`: with `audit` (naming the log) and the
@@ -147,6 +149,7 @@ pub async fn log(
         taken_on: Set(dose.taken_on),
         note: Set(dose.note),
         over_schedule: Set(dose.over_schedule),
+        replaces_patch: Set(dose.replaces_patch),
         created_at: Set(now),
         updated_at: Set(now),
     }

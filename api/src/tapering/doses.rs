@@ -201,6 +201,7 @@ async fn log_dose(caller: &Caller, input: LogDoseInput) -> ApiResult<DoseLog> {
         over_schedule: scheduled.is_some_and(|s| day_total > s + adherence::EPSILON),
         day_total,
         scheduled,
+        replaces_patch: false,
     };
     let audit = caller.event(LOG).patient(patient.id);
     let (log, events) = dose_store::log(caller, &key, &patient, dose, audit).await?;

@@ -9,9 +9,10 @@
 //! - SQL: `plan_store`, `regimen_store` (also read by monitoring's alert
 //!   rules), `dose_store`, `catalog_store`.
 //! - Pure rules (no database, no async): `schedule` (the plan generator,
-//!   the presets), `plan_model` (the request, steps and warnings), `dispensable` (the doses a medication's strengths make),
-//!   `guideline` (the warnings on a plan), `lifecycle` (transitions, the
-//!   plan's calendar) and `adherence`.
+//!   the presets), `plan_model` (the request, steps and warnings),
+//!   `dispensable` (the doses a medication's strengths make), `guideline`
+//!   (the warnings on a plan), `mme`, `lifecycle` (transitions, the plan's
+//!   calendar) and `adherence`.
 
 pub mod adherence;
 pub mod catalog;
@@ -21,6 +22,7 @@ pub mod dose_store;
 pub mod doses;
 pub mod guideline;
 pub mod lifecycle;
+pub mod mme;
 pub mod plan_model;
 pub mod plan_store;
 pub mod plans;

@@ -148,6 +148,23 @@ pub async fn current_for_patient(
     }
 }
 
+/// A patient's ACTIVE and PAUSED plans (one per medication being tapered),
+/// with their steps: two queries.
+pub async fn live_for_patient(
+    db: &impl ConnectionTrait,
+    patient: Uuid,
+) -> ApiResult<Vec<PlanRecord>> {
+    let plans = taper_plans::Entity::find()
+        .filter(taper_plans::Column::PatientId.eq(patient))
+        .filter(
+            taper_plans::Column::Status.is_in([Status::Active.as_str(), Status::Paused.as_str()]),
+        )
+        .order_by_desc(taper_plans::Column::CreatedAt)
+        .all(db)
+        .await?;
+    with_steps(db, plans).await
+}
+
 /// Writes a plan's steps (replacing any it had).
 async fn save_steps(db: &impl ConnectionTrait, plan: Uuid, steps: &[Step]) -> ApiResult<()> {
     taper_steps::Entity::delete_many()
@@ -313,6 +330,8 @@ pub struct NewPlan {
     pub follow_up_every_days: i32,
     pub starts_on: NaiveDate,
     pub supersedes_plan_id: Option<Uuid>,
+    /// The clinician's reason for the plan (required for a MOUD plan).
+    pub reason: Option<String>,
 }
 
 /// Inserts a draft version with its steps and its CREATED event.
@@ -344,6 +363,7 @@ async fn insert_version(
         supersedes_plan_id: Set(new.supersedes_plan_id),
         superseded_by_plan_id: Set(None),
         superseded_reason: Set(None),
+        reason: Set(new.reason.clone()),
         created_by_user_id: Set(actor),
         created_at: Set(now),
         updated_at: Set(now),

@@ -15,6 +15,7 @@ use super::{
     catalog::Medication,
     catalog_store,
     lifecycle::{self, Status},
+    mme,
     plan_store::{self, NewPlan, PlanRecord},
     schedule::{self, Drug, PlanRequest, Rule, Step, TaperPreset},
 };
@@ -58,6 +59,8 @@ pub struct TaperStep {
     pub daily_dose: f64,
     /// Unrounded; null where no MME factor applies.
     pub daily_mme: Option<f64>,
+    /// The table `dailyMme` comes from ("CDC_2022"); null with no figure.
+    pub conversion_table: Option<String>,
 }
 
 impl From<&Step> for TaperStep {
@@ -68,6 +71,7 @@ impl From<&Step> for TaperStep {
             ends_on: s.ends_on.into(),
             daily_dose: s.daily_dose,
             daily_mme: s.daily_mme,
+            conversion_table: s.daily_mme.map(|_| mme::CONVERSION_TABLE.to_owned()),
         }
     }
 }
@@ -475,6 +479,7 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
         follow_up_every_days: request.follow_up_every_days as i32,
         starts_on: request.starts_on,
         supersedes_plan_id: None,
+        reason: None,
     };
     let record = plan_store::create(caller, new, generated).await?;
     Ok(TaperPlan::seen_by(record, access, today))
@@ -595,6 +600,8 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
         follow_up_every_days: p.follow_up_every_days,
         starts_on,
         supersedes_plan_id: Some(p.id),
+        // A revision keeps the plan's own reason (a MOUD plan's stays).
+        reason: p.reason.clone(),
     };
     let record = plan_store::revise(caller, old, new, generated, &why).await?;
     Ok(TaperPlan::seen_by(record, access, today))

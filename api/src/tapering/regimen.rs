@@ -12,8 +12,8 @@ use entity::medication_orders;
 use super::{
     catalog::Medication,
     catalog_store,
+    mme::{self, MedicationIndication, MedicationKind},
     regimen_store::{self, NewOrder},
-    schedule,
 };
 use crate::{
     audit::{Action, Kind},
@@ -76,7 +76,12 @@ impl MedicationOrder {
     async fn prescriber_user_id(&self) -> Uuid {
         self.0.prescriber_user_id
     }
-    /// dose × doses per day × the CDC 2022 factor; null without a factor.
+    /// Why it is given: PAIN, or OUD (buprenorphine always).
+    async fn indication(&self) -> MedicationIndication {
+        regimen_store::indication(&self.0)
+    }
+    /// dose × doses per day × the CDC 2022 factor; null for buprenorphine,
+    /// sedatives and OUD-indication methadone.
     async fn daily_mme(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
         let medication = ctx
             .loaders()?
@@ -84,10 +89,15 @@ impl MedicationOrder {
             .load_one(self.0.medication_id)
             .await?
             .ok_or(ApiError::NotFound("medication"))?;
-        Ok(schedule::daily_mme(
+        Ok(mme::daily_mme(
             self.0.dose * f64::from(self.0.doses_per_day),
             medication.mme_factor,
+            regimen_store::indication(&self.0),
         ))
+    }
+    /// The table `dailyMme` comes from ("CDC_2022"); null with no figure.
+    async fn conversion_table(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.daily_mme(ctx).await?.map(|_| mme::CONVERSION_TABLE))
     }
 }
 
@@ -99,6 +109,8 @@ pub struct AddMedicationOrderInput {
     pub dose: f64,
     pub doses_per_day: i32,
     pub starts_on: Date,
+    /// PAIN by default; buprenorphine is always OUD.
+    pub indication: Option<MedicationIndication>,
 }
 
 #[derive(SimpleObject)]
@@ -197,6 +209,10 @@ async fn add_order(
         dose: input.dose,
         doses_per_day: input.doses_per_day,
         starts_on: input.starts_on.0,
+        indication: mme::indication_for(
+            MedicationKind::from_row(&medication.kind)?,
+            input.indication,
+        ),
     };
     let now = Utc::now();
     let (order, events) = regimen_store::add_order(caller, new, now, async |txn| {

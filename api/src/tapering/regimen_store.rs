@@ -12,7 +12,11 @@ use uuid::Uuid;
 
 use entity::{medication_orders, naloxone_offers};
 
-use super::schedule;
+use super::{
+    lifecycle::{self, Status},
+    mme::{self, MedicationIndication, MmeLine, Source},
+    plan_store::{self, PlanRecord},
+};
 use crate::{caller::Caller, error::ApiResult, notifications::LiveEvent};
 
 /// Orders in effect on `day`.
@@ -20,30 +24,116 @@ pub fn in_effect(order: &medication_orders::Model, day: NaiveDate) -> bool {
     order.starts_on <= day && order.ends_on.is_none_or(|end| end >= day)
 }
 
-/// The regimen's daily MME on `day` (CDC 2022 factors; buprenorphine and
-/// other factor-less medications excluded). `None` with no opioid order.
-pub async fn regimen_daily_mme(
+/// The patient's total daily MME on `day` (CLINICAL.md): every opioid; a
+/// medication's ACTIVE or PAUSED plan step replaces its orders; buprenorphine
+/// and OUD methadone excluded. `None` when nothing counts. Three queries.
+pub async fn total_daily_mme(
     db: &impl ConnectionTrait,
     patient: Uuid,
     day: NaiveDate,
 ) -> ApiResult<Option<f64>> {
-    let orders = medication_orders::Entity::find()
-        .filter(medication_orders::Column::PatientId.eq(patient))
-        .all(db)
-        .await?;
+    let orders = orders_of(db, patient).await?;
+    let plans = plan_store::live_for_patient(db, patient).await?;
     let medications = entity::medications::Entity::find().all(db).await?;
-    let mut total = None;
-    for order in orders.iter().filter(|o| in_effect(o, day)) {
-        let factor = medications
-            .iter()
-            .find(|m| m.id == order.medication_id)
-            .and_then(|m| m.mme_factor);
-        if let Some(mme) = schedule::daily_mme(order.dose * f64::from(order.doses_per_day), factor)
-        {
-            *total.get_or_insert(0.0) += mme;
-        }
+    let plan_doses: Vec<(Uuid, f64)> = plans
+        .iter()
+        .filter_map(|p| Some((p.plan.medication_id, plan_dose_on(p, day)?)))
+        .collect();
+    Ok(mme::total(&lines_on(
+        day,
+        &orders,
+        &plan_doses,
+        &medications,
+    )))
+}
+
+/// The daily dose an ACTIVE or PAUSED plan has on `day` (the held dose
+/// while paused); `None` before its first step or once it is over.
+pub fn plan_dose_on(record: &PlanRecord, day: NaiveDate) -> Option<f64> {
+    match record.status_on(day) {
+        status @ (Status::Active | Status::Paused) => lifecycle::dose_on(
+            &record.steps,
+            lifecycle::effective_day(status, record.plan.paused_on, day),
+        ),
+        _ => None,
     }
-    Ok(total)
+}
+
+/// An order's indication (a broken row reads as PAIN, the default).
+pub fn indication(order: &medication_orders::Model) -> MedicationIndication {
+    MedicationIndication::parse(&order.indication).unwrap_or(MedicationIndication::Pain)
+}
+
+/// The day's regimen as MME lines: the orders in effect on `day`, and the
+/// plan doses given (`(medication, daily dose)` of plans in effect that day,
+/// which replace their medication's orders). A plan's indication is OUD
+/// when the patient has an order of that medication for OUD in effect.
+pub fn lines_on(
+    day: NaiveDate,
+    orders: &[medication_orders::Model],
+    plan_doses: &[(Uuid, f64)],
+    medications: &[entity::medications::Model],
+) -> Vec<MmeLine> {
+    let factor = |id: Uuid| {
+        medications
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.mme_factor)
+    };
+    let current: Vec<_> = orders.iter().filter(|o| in_effect(o, day)).collect();
+    let mut lines: Vec<MmeLine> = current
+        .iter()
+        .map(|o| MmeLine {
+            medication_id: o.medication_id,
+            daily_dose: o.dose * f64::from(o.doses_per_day),
+            factor: factor(o.medication_id),
+            indication: indication(o),
+            source: Source::Order,
+        })
+        .collect();
+    lines.extend(plan_doses.iter().map(|&(medication_id, daily_dose)| {
+        let oud = current.iter().any(|o| {
+            o.medication_id == medication_id && indication(o) == MedicationIndication::Oud
+        });
+        MmeLine {
+            medication_id,
+            daily_dose,
+            factor: factor(medication_id),
+            indication: if oud {
+                MedicationIndication::Oud
+            } else {
+                MedicationIndication::Pain
+            },
+            source: Source::PlanStep,
+        }
+    }));
+    lines
+}
+
+/// The daily total of a medication's orders in effect on `day` (the
+/// regimen a plan for it starts from); `None` without such an order.
+pub fn regimen_dose_on(
+    orders: &[medication_orders::Model],
+    medication: Uuid,
+    day: NaiveDate,
+) -> Option<f64> {
+    orders
+        .iter()
+        .filter(|o| o.medication_id == medication && in_effect(o, day))
+        .map(|o| o.dose * f64::from(o.doses_per_day))
+        .fold(None, |sum, dose| Some(sum.unwrap_or(0.0) + dose))
+}
+
+/// All of a patient's orders, current and past.
+pub async fn orders_of(
+    db: &impl ConnectionTrait,
+    patient: Uuid,
+) -> ApiResult<Vec<medication_orders::Model>> {
+    Ok(medication_orders::Entity::find()
+        .filter(medication_orders::Column::PatientId.eq(patient))
+        .order_by_asc(medication_orders::Column::StartsOn)
+        .all(db)
+        .await?)
 }
 
 pub async fn last_naloxone_offer(
@@ -90,6 +180,7 @@ pub struct NewOrder {
     pub dose: f64,
     pub doses_per_day: i32,
     pub starts_on: NaiveDate,
+    pub indication: MedicationIndication,
 }
 
 /// Writes an order, then runs `alerts` in the same transaction.
@@ -110,6 +201,7 @@ pub async fn add_order(
         prescriber_user_id: Set(caller.user_id()),
         starts_on: Set(new.starts_on),
         ends_on: Set(None),
+        indication: Set(new.indication.as_str().into()),
         created_at: Set(now),
         updated_at: Set(now),
     }
