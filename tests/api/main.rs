@@ -22,5 +22,6 @@ mod regimen_mme;
 mod sessions;
 mod startup;
 mod statements;
+mod taper_generator;
 mod tapering;
 mod websocket;
