@@ -44,7 +44,7 @@ impl Dispensable {
             .iter()
             .map(|s| {
                 let t = (s * TICKS).round();
-                (s.is_finite() && t >= 1.0 && t <= 1e12).then_some(t as u64)
+                (s.is_finite() && (1.0..=1e12).contains(&t)).then_some(t as u64)
             })
             .collect::<Option<_>>()?;
         let grid = ticks.iter().copied().reduce(gcd)?;
