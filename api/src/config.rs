@@ -77,6 +77,9 @@ pub struct Config {
     pub sockets: SocketLimits,
     /// Load balancers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often the alert checks that depend on the date alone run (and
+    /// once at start).
+    pub daily_checks_every: Duration,
 }
 
 /// What one person's WebSockets may hold (DESIGN §4).
@@ -319,6 +322,14 @@ impl Config {
             crate::http::client_addr::parse_trusted(get("STEPDOWN_TRUSTED_PROXIES").unwrap_or(""))
                 .map_err(|problem| bad("STEPDOWN_TRUSTED_PROXIES", problem))?;
 
+        let daily_checks_every = parse_num(
+            get("STEPDOWN_DAILY_CHECKS_SECS"),
+            "STEPDOWN_DAILY_CHECKS_SECS",
+            1,
+            7 * 86_400,
+        )?
+        .map_or(Duration::from_secs(86_400), Duration::from_secs);
+
         Ok(Self {
             database_url,
             bind,
@@ -335,6 +346,7 @@ impl Config {
             limits,
             sockets,
             trusted_proxies,
+            daily_checks_every,
         })
     }
 

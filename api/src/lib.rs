@@ -44,6 +44,7 @@ pub mod graphql;
 pub mod groups;
 pub mod http;
 pub mod idempotency;
+pub mod integrations;
 pub mod loaders;
 pub mod monitoring;
 pub mod notifications;
@@ -125,6 +126,7 @@ impl Application {
             async move { db.migrate_with_retry().await }
         });
         let relay = tokio::spawn(self.ctx.hub.clone().relay(db.clone()));
+        let daily_checks = tokio::spawn(monitoring::daily_checks::run_forever(self.ctx.clone()));
         let router = app(self.ctx.clone());
         tracing::info!(address = %self.local_addr(), "stepdown listening");
         axum::serve(
@@ -135,6 +137,7 @@ impl Application {
         .await?;
         migrations.abort();
         relay.abort();
+        daily_checks.abort();
         db.close().await;
         tracing::info!("stepdown stopped");
         Ok(())

@@ -120,6 +120,32 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<
     }
 }
 
+/// How far ahead of the server's clock a phone's instant may be (a dose's
+/// `takenAt`, a check-in's `submittedAt`).
+pub const PHONE_MINUTES_AHEAD: i64 = 5;
+/// How far back a phone may date what it queued offline.
+pub const PHONE_DAYS_BACK: i64 = 14;
+
+/// An instant a phone reports for something it recorded: not more than 5
+/// minutes ahead of `now`, nor more than 14 days before it.
+pub fn phone_instant(
+    field: &'static str,
+    at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::error::InputError> {
+    use crate::error::InputError;
+    if at > now + chrono::Duration::minutes(PHONE_MINUTES_AHEAD) {
+        return Err(InputError::new(field, format!("{field} is in the future")));
+    }
+    if at < now - chrono::Duration::days(PHONE_DAYS_BACK) {
+        return Err(InputError::new(
+            field,
+            format!("{field} is more than {PHONE_DAYS_BACK} days ago"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! by the `migration` crate; these structs only read and write its rows.
 
 pub mod alerts;
+pub mod api_keys;
 pub mod appointment_events;
 pub mod appointment_participants;
 pub mod appointments;

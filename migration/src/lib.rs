@@ -17,6 +17,7 @@ mod m20261130_000006_groups;
 mod m20261201_000007_audit_correlation;
 mod m20261201_000008_auditor_role;
 mod m20261201_000009_regimens_and_indication;
+mod m20261201_000013_api_keys;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_audit_correlation::Migration),
             Box::new(m20261201_000008_auditor_role::Migration),
             Box::new(m20261201_000009_regimens_and_indication::Migration),
+            Box::new(m20261201_000013_api_keys::Migration),
         ]
     }
 }

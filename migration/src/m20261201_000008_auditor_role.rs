@@ -32,7 +32,7 @@ impl MigrationTrait for Migration {
 }
 
 /// Replaces `table`'s check on `role` (`from` → `to`, the allowed values).
-async fn set_roles(
+pub(crate) async fn set_roles(
     manager: &SchemaManager<'_>,
     table: &str,
     from: &str,

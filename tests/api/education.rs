@@ -298,3 +298,26 @@ async fn education_authorization_matrix() {
         check(&reply, expect, &format!("completeResource as {name}"));
     }
 }
+
+#[tokio::test]
+async fn content_claiming_a_painless_cold_turkey_stop_is_refused() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // CLINICAL.md: CDC and FDA say stopping abruptly causes withdrawal; the
+    // seed article that says otherwise never reaches a patient.
+    let reply = create(
+        &app,
+        &w.clinician,
+        json!({ "body": "Individuals can often stop taking opioids cold turkey without experiencing any withdrawal symptoms." }),
+    )
+    .await;
+    assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"));
+    assert_eq!(reply.body["errors"][0]["extensions"]["field"], "body");
+    let fine = create(
+        &app,
+        &w.clinician,
+        json!({ "body": "Stopping cold turkey brings withdrawal: taper slowly with your care team." }),
+    )
+    .await;
+    assert!(fine.ok()["createResource"]["resource"]["id"].is_string());
+}

@@ -6,6 +6,8 @@
 mod harness;
 
 mod accounts;
+mod alerts;
+mod api_keys;
 mod audit;
 mod authz_matrix;
 mod care;

@@ -18,6 +18,9 @@ pub fn may_invite(inviter: &Principal, role: Role) -> bool {
         }
         Role::Patient => inviter.has_role(Role::Admin) || inviter.has_role(Role::Clinician),
         Role::Supporter => inviter.has_role(Role::Patient),
+        // Service accounts come with an API key (`createApiKey`), never by
+        // invitation: no person signs in as one.
+        Role::Integration => false,
     }
 }
 
@@ -38,6 +41,7 @@ mod tests {
             user_id: Uuid::now_v7(),
             organization_id: Uuid::now_v7(),
             session_id: Uuid::now_v7(),
+            api_key: None,
             roles: roles.to_vec(),
         }
     }

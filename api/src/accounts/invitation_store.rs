@@ -158,6 +158,8 @@ async fn link(
             .await?;
             Ok(Some(patient.id))
         }
-        Role::Clinician | Role::Facilitator | Role::Admin | Role::Auditor => Ok(None),
+        Role::Clinician | Role::Facilitator | Role::Admin | Role::Auditor | Role::Integration => {
+            Ok(None)
+        }
     }
 }

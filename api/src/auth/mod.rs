@@ -7,9 +7,13 @@
 //!   login throttles).
 //! - `credential_store`: reading credentials and changing a password.
 //! - `principal`: `Role`, `Principal`, and the per-request `RequestContext`.
+//! - `api_keys` (pure: the key format, scopes, the per-key budget) and
+//!   `api_key_store` (a key's principal): API keys of other systems.
 //! - `tokens`, `passwords`, `rate_limit`: access tokens, hashing and the
 //!   password policy, the per-address sign-in budget.
 
+pub mod api_key_store;
+pub mod api_keys;
 pub mod credential_store;
 pub mod passwords;
 pub mod principal;

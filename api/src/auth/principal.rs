@@ -8,8 +8,13 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::tokens::{AccessClaims, TokenError};
+use super::{
+    api_key_store,
+    api_keys::{self, ApiKeyScope},
+    tokens::{AccessClaims, TokenError},
+};
 use crate::{
+    authz::ConsentCategory,
     error::{ApiError, ApiResult},
     stored::stored_enum,
 };
@@ -25,6 +30,9 @@ pub enum Role {
     /// A privacy officer: reads the organization's whole audit trail and no
     /// records (42 CFR Part 2, minimum necessary).
     Auditor,
+    /// An API key's service account: another system, reaching only the
+    /// patients who consented to it, within its scopes.
+    Integration,
 }
 
 // Stored as its GraphQL name.
@@ -35,6 +43,7 @@ stored_enum!(impl Role {
     Supporter => "SUPPORTER",
     Admin => "ADMIN",
     Auditor => "AUDITOR",
+    Integration => "INTEGRATION",
 });
 
 /// A signed-in user, as established for this request.
@@ -42,13 +51,39 @@ stored_enum!(impl Role {
 pub struct Principal {
     pub user_id: Uuid,
     pub organization_id: Uuid,
+    /// The session (for an API key: the key's id).
     pub session_id: Uuid,
     pub roles: Vec<Role>,
+    /// Set when the caller is an API key: what it may receive.
+    pub api_key: Option<KeyGrant>,
+}
+
+/// The key behind an integration's principal and its scopes.
+#[derive(Debug, Clone)]
+pub struct KeyGrant {
+    pub key_id: Uuid,
+    pub scopes: Vec<ApiKeyScope>,
 }
 
 impl Principal {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Whether a consent in `category` reaches this caller: always for a
+    /// person; for an API key only within its scopes.
+    pub fn receives(&self, category: ConsentCategory) -> bool {
+        self.api_key.as_ref().is_none_or(|key| {
+            key.scopes
+                .iter()
+                .any(|scope| scope.categories().contains(&category))
+        })
+    }
+
+    pub fn has_scope(&self, scope: ApiKeyScope) -> bool {
+        self.api_key
+            .as_ref()
+            .is_some_and(|key| key.scopes.contains(&scope))
     }
 }
 
@@ -58,6 +93,8 @@ impl Principal {
 pub enum Credentials {
     Anonymous,
     Access(AccessClaims),
+    /// A well-formed API key (`sdk_live_…`), not yet looked up.
+    ApiKey(String),
     Rejected(TokenError),
 }
 
@@ -73,7 +110,15 @@ impl Credentials {
         else {
             return Credentials::Rejected(TokenError::Invalid);
         };
-        match tokens.verify_access(token.trim()) {
+        let token = token.trim();
+        if api_keys::looks_like_key(token) {
+            return if api_keys::well_formed(token) {
+                Credentials::ApiKey(token.to_owned())
+            } else {
+                Credentials::Rejected(TokenError::Invalid)
+            };
+        }
+        match tokens.verify_access(token) {
             Ok(claims) => Credentials::Access(claims),
             Err(err) => Credentials::Rejected(err),
         }
@@ -98,6 +143,7 @@ pub struct RequestContext {
 enum PrincipalError {
     Unauthenticated,
     Unavailable,
+    RateLimited(u64),
     Internal,
 }
 
@@ -122,8 +168,8 @@ impl RequestContext {
     /// the database on every request, so a revoked session's tokens stop
     /// working at once.
     pub async fn principal(&self, db: ApiResult<&DatabaseConnection>) -> ApiResult<&Principal> {
-        let claims = match &self.credentials {
-            Credentials::Access(claims) => claims,
+        let credentials = match &self.credentials {
+            Credentials::Access(_) | Credentials::ApiKey(_) => &self.credentials,
             Credentials::Anonymous => return Err(ApiError::Unauthenticated),
             Credentials::Rejected(reason) => {
                 tracing::debug!(%reason, "access token refused");
@@ -137,8 +183,25 @@ impl RequestContext {
                     Ok(db) => db,
                     Err(_) => return Err(PrincipalError::Unavailable),
                 };
-                match load_principal(db, claims).await {
-                    Ok(Some(principal)) => Ok(principal),
+                let loaded = match credentials {
+                    Credentials::Access(claims) => load_principal(db, claims).await,
+                    Credentials::ApiKey(secret) => api_key_store::live_key(db, secret)
+                        .await
+                        .map(|key| key.map(key_principal)),
+                    _ => Ok(None),
+                };
+                match loaded {
+                    Ok(Some(principal)) => match &principal.api_key {
+                        // A key's budget: one unit per request.
+                        Some(key) => match api_keys::check_rate(key.key_id) {
+                            Ok(()) => Ok(principal),
+                            Err(ApiError::RateLimited { retry_after_secs }) => {
+                                Err(PrincipalError::RateLimited(retry_after_secs))
+                            }
+                            Err(_) => Err(PrincipalError::Internal),
+                        },
+                        None => Ok(principal),
+                    },
                     Ok(None) => Err(PrincipalError::Unauthenticated),
                     Err(err) => {
                         // Logged once here; the client gets the code only.
@@ -155,10 +218,27 @@ impl RequestContext {
             Ok(principal) => Ok(principal),
             Err(PrincipalError::Unauthenticated) => Err(ApiError::Unauthenticated),
             Err(PrincipalError::Unavailable) => Err(ApiError::Unavailable(None)),
+            Err(PrincipalError::RateLimited(secs)) => Err(ApiError::RateLimited {
+                retry_after_secs: *secs,
+            }),
             Err(PrincipalError::Internal) => Err(ApiError::Internal(anyhow::anyhow!(
                 "principal lookup failed (logged above)"
             ))),
         }
+    }
+}
+
+/// An API key's service account: role `INTEGRATION`, the key's scopes.
+fn key_principal(key: entity::api_keys::Model) -> Principal {
+    Principal {
+        user_id: key.service_user_id,
+        organization_id: key.organization_id,
+        session_id: key.id,
+        roles: vec![Role::Integration],
+        api_key: Some(KeyGrant {
+            key_id: key.id,
+            scopes: ApiKeyScope::decode(&key.scopes),
+        }),
     }
 }
 
@@ -233,5 +313,6 @@ pub async fn load_principal(
         organization_id: first.try_get("", "organization_id")?,
         session_id: claims.sid,
         roles,
+        api_key: None,
     }))
 }

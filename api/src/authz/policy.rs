@@ -130,6 +130,7 @@ pub async fn relationship(
         .await?
         .iter()
         .flat_map(|c| ConsentCategory::decode(&c.categories))
+        .filter(|c| principal.receives(*c))
         .collect();
     Ok(Relationship {
         own,
@@ -181,10 +182,11 @@ pub async fn relationships(
             .all(db)
             .await?
         {
-            consented
-                .entry(consent.patient_id)
-                .or_default()
-                .extend(ConsentCategory::decode(&consent.categories));
+            consented.entry(consent.patient_id).or_default().extend(
+                ConsentCategory::decode(&consent.categories)
+                    .into_iter()
+                    .filter(|c| principal.receives(*c)),
+            );
         }
     }
     let admin = principal.has_role(Role::Admin);
@@ -213,6 +215,20 @@ pub fn visible_patients(principal: &Principal) -> Condition {
     let in_org = patients::Column::OrganizationId.eq(principal.organization_id);
     if principal.has_role(Role::Admin) {
         return Condition::all().add(in_org);
+    }
+    if let Some(key) = &principal.api_key {
+        // A system sees the patients who consented to it in a category its
+        // scopes cover; with none, nobody (a primary key is never null).
+        let mut any = Condition::any().add(patients::Column::Id.is_null());
+        for scope in &key.scopes {
+            for category in scope.categories() {
+                any = any.add(
+                    patients::Column::Id
+                        .in_subquery(consented_patients(principal.user_id, Some(*category))),
+                );
+            }
+        }
+        return Condition::all().add(in_org).add(any);
     }
     let mut any = Condition::any().add(patients::Column::UserId.eq(principal.user_id));
     if principal.has_role(Role::Clinician) {

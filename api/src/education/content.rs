@@ -86,12 +86,40 @@ pub fn check(
             format!("body must be at most {BODY_MAX_CHARS} characters"),
         ));
     }
+    for (field, text) in [("title", Some(title)), ("body", body)] {
+        if text.is_some_and(claims_painless_cold_turkey) {
+            return Err(InputError::new(field, COLD_TURKEY_REFUSAL));
+        }
+    }
     Ok(Checked {
         title: title.to_owned(),
         url: url.map(str::to_owned),
         body: body.map(str::to_owned),
         tags: tags_of(tags)?,
     })
+}
+
+const COLD_TURKEY_REFUSAL: &str = "stopping opioids abruptly (\"cold turkey\") causes withdrawal and \
+     raises overdose risk (CDC 2022; FDA 2019): education content must not claim otherwise";
+
+/// Whether a sentence of `text` claims opioids can be stopped "cold turkey"
+/// (or abruptly) without withdrawal. CDC and FDA say the opposite, and one
+/// article in circulation says it: such content is refused, never shown.
+pub fn claims_painless_cold_turkey(text: &str) -> bool {
+    const ABRUPT: [&str; 3] = ["cold turkey", "abruptly", "all at once"];
+    const PAINLESS: [&str; 5] = [
+        "without withdrawal",
+        "without any withdrawal",
+        "without experiencing withdrawal",
+        "without experiencing any withdrawal",
+        "no withdrawal",
+    ];
+    text.to_lowercase()
+        .split(['.', '!', '?', '\n'])
+        .any(|sentence| {
+            ABRUPT.iter().any(|a| sentence.contains(a))
+                && PAINLESS.iter().any(|p| sentence.contains(p))
+        })
 }
 
 /// One tag as stored: trimmed, lower-case, 1–40 characters.
@@ -135,6 +163,27 @@ pub fn tags_of(tags: &[String]) -> Result<Vec<String>, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_never_claims_opioids_stop_cold_turkey_without_withdrawal() {
+        // CLINICAL.md: "Never teach that opioids can be stopped 'cold turkey'
+        // without withdrawal"; the seed article's sentence is refused.
+        let seed = "Individuals can often stop taking opioids cold turkey without \
+                    experiencing any withdrawal symptoms. In other cases, they can reduce.";
+        assert!(claims_painless_cold_turkey(seed));
+        let err = check("Treatment", Kind::Article, None, Some(seed), &[]).unwrap_err();
+        assert_eq!(err.field, "body");
+        assert!(claims_painless_cold_turkey(
+            "Stop ABRUPTLY, with no withdrawal!"
+        ));
+        // Saying the truth is fine, in one sentence or two.
+        for ok in [
+            "Stopping cold turkey causes withdrawal; taper with your care team.",
+            "Never stop cold turkey. A slow taper can keep you without withdrawal symptoms.",
+        ] {
+            assert!(!claims_painless_cold_turkey(ok), "{ok}");
+        }
+    }
 
     fn tags(values: &[&str]) -> Vec<String> {
         values.iter().map(|s| s.to_string()).collect()

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     AppContext, accounts, audit, auth, caller::ContextExt, care, education, error::ApiError,
-    groups, monitoring, patients, tapering,
+    groups, integrations, monitoring, patients, tapering,
 };
 
 #[derive(MergedObject, Default)]
@@ -30,6 +30,7 @@ pub struct Query(
     groups::GroupsQueries,
     care::CareQueries,
     education::EducationQueries,
+    integrations::IntegrationsQueries,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +44,7 @@ pub struct Mutation(
     groups::GroupsMutations,
     care::CareMutations,
     education::EducationMutations,
+    integrations::IntegrationsMutations,
 );
 
 #[derive(MergedSubscription, Default)]

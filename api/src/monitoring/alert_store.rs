@@ -1,7 +1,9 @@
 //! Alerts in the database. Raising them: the rules in `rules` are evaluated
 //! inside the transaction of the write that triggers them (a check-in, an
-//! assessment, a dose, a regimen or plan change); an alert is stored once
-//! per cause per 24 hours, with a notification for each care-team clinician
+//! assessment, a dose, a regimen or plan change, or the daily check); an
+//! alert is stored once per cause per 24 hours (withdrawal: per instrument
+//! and band, a worse band at once; standing conditions: once while one is
+//! unresolved), with a notification for each care-team clinician
 //! (and, where it concerns them, for the patient). The returned events are
 //! published to live subscribers after the transaction commits.
 //!
@@ -19,7 +21,7 @@ use entity::{alerts, check_ins, patients, users, withdrawal_assessments};
 
 use super::{
     overview_store::care_team_patients,
-    rules::{self, AlertKind, AlertStatus, Raised},
+    rules::{self, AlertKind, AlertStatus, PlanWindow, Raised},
     scales::Instrument,
 };
 use crate::{
@@ -34,9 +36,8 @@ use crate::{
     },
     patients::patient_store,
     tapering::{
-        lifecycle::{self, Status},
+        lifecycle,
         plan_store::{self as plans, PlanRecord},
-        regimen_store,
     },
 };
 
@@ -130,22 +131,27 @@ pub async fn resolve(
     Ok(active.update(db).await?)
 }
 
-/// Stores `raised` unless the same cause is already open from the last 24
-/// hours; notifies the care team (and the patient where it concerns them).
+/// Stores `raised` unless an alert for the same cause (or one it names in
+/// `also_duplicates`) is open or acknowledged: from the last 24 hours, or at
+/// any age for a standing condition (`AlertKind::standing`). Notifies the
+/// care team (and the patient where it concerns them).
 pub async fn raise(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
     raised: Raised,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<LiveEvent>> {
-    let duplicate = alerts::Entity::find()
+    let causes = std::iter::once(raised.cause.clone()).chain(raised.also_duplicates.clone());
+    let mut duplicate = alerts::Entity::find()
         .filter(alerts::Column::PatientId.eq(patient.id))
-        .filter(alerts::Column::Cause.eq(raised.cause.as_str()))
-        .filter(alerts::Column::Status.ne(AlertStatus::Resolved.as_str()))
-        .filter(alerts::Column::CreatedAt.gt(now - Duration::hours(rules::DUPLICATE_WINDOW_HOURS)))
-        .one(db)
-        .await?;
-    if duplicate.is_some() {
+        .filter(alerts::Column::Cause.is_in(causes))
+        .filter(alerts::Column::Status.ne(AlertStatus::Resolved.as_str()));
+    if !raised.kind.standing() {
+        duplicate = duplicate.filter(
+            alerts::Column::CreatedAt.gt(now - Duration::hours(rules::DUPLICATE_WINDOW_HOURS)),
+        );
+    }
+    if duplicate.one(db).await?.is_some() {
         return Ok(Vec::new());
     }
     let alert = insert(db, patient, &raised, now).await?;
@@ -225,7 +231,8 @@ async fn notify(
     notification_store::create(db, new, now).await
 }
 
-async fn raise_all(
+/// Raises each of `candidates` that is an alert (see `raise`).
+pub async fn raise_all(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
     candidates: Vec<Option<Raised>>,
@@ -331,8 +338,29 @@ async fn baseline_peg(
     Ok(found.and_then(|(id, peg)| peg.map(|p| (id, p))))
 }
 
-/// After a withdrawal assessment: moderate or worse during an active taper,
-/// and a rising SOWS trend.
+/// Whether the patient's withdrawal scores raise alerts today: a plan ACTIVE
+/// or PAUSED since its start, or COMPLETED within 90 days (`rules`).
+async fn withdrawal_watched(
+    db: &impl ConnectionTrait,
+    patient: &patients::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let timezone = patient_store::timezone(db, patient).await?;
+    let today = lifecycle::today_in(&timezone, now);
+    let windows: Vec<PlanWindow> = plans::for_patient(db, patient.id)
+        .await?
+        .iter()
+        .map(|p| PlanWindow {
+            status: p.status_on(today),
+            first_step_starts: p.steps.first().map(|s| s.starts_on),
+            last_step_ends: p.steps.last().map(|s| s.ends_on),
+        })
+        .collect();
+    Ok(rules::withdrawal_watched(&windows, today))
+}
+
+/// After a withdrawal assessment: moderate or worse while the taper is
+/// watched (deduplicated per band), and a rising SOWS trend.
 pub async fn after_assessment(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
@@ -342,16 +370,12 @@ pub async fn after_assessment(
     let Some(instrument) = Instrument::parse(&assessment.instrument) else {
         return Ok(Vec::new());
     };
-    let (plan, today) = live_plan(db, patient, now).await?;
-    let taper_active = plan.is_some_and(|p| {
-        p.status_on(today) == Status::Active
-            && p.steps.first().is_some_and(|s| today >= s.starts_on)
-    });
+    let watched = withdrawal_watched(db, patient, now).await?;
     let mut candidates = vec![rules::withdrawal(
         instrument,
         assessment.total,
         assessment.id,
-        taper_active,
+        watched,
     )];
     if instrument == Instrument::Sows {
         let latest = latest_totals(db, patient.id, instrument).await?;
@@ -405,22 +429,21 @@ pub async fn after_dose(
     .await
 }
 
-/// After the regimen or the plan changes: a total daily MME ≥ 50 (all
-/// opioids, CLINICAL.md) without a naloxone offer on record.
-pub async fn check_naloxone(
+/// After a patch is logged: the patches on at one moment (`peak_rate`)
+/// above the scheduled rate.
+pub async fn after_patch(
     db: &impl ConnectionTrait,
     patient: &patients::Model,
+    day: NaiveDate,
+    peak_rate: f64,
+    scheduled: Option<f64>,
+    log: Uuid,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<LiveEvent>> {
-    let today = plans::today_of(db, patient).await?;
-    let mme = regimen_store::total_daily_mme(db, patient.id, today).await?;
-    let offered = regimen_store::last_naloxone_offer(db, patient.id)
-        .await?
-        .is_some();
     raise_all(
         db,
         patient,
-        vec![rules::naloxone_offer_due(patient.id, mme, offered)],
+        vec![rules::patch_above_schedule(day, peak_rate, scheduled, log)],
         now,
     )
     .await

@@ -40,7 +40,7 @@ pub const RESOLUTION_NOTE_MAX: usize = 2000;
 /// What an alert points to.
 #[derive(SimpleObject)]
 pub struct AlertEvidence {
-    /// `CheckIn`, `WithdrawalAssessment`, `DoseLog` or `Patient`.
+    /// `CheckIn`, `WithdrawalAssessment`, `DoseLog`, `Patient` or `TaperPlan`.
     pub resource: String,
     pub id: Uuid,
     pub reading: String,
@@ -55,7 +55,8 @@ impl Alert {
         self.0.id
     }
     /// WITHDRAWAL_MODERATE_OR_WORSE, WORSENING_TREND, PAIN_FUNCTION_WORSE,
-    /// DOSE_ABOVE_SCHEDULE, NALOXONE_OFFER_DUE or HIGH_CRAVING.
+    /// DOSE_ABOVE_SCHEDULE, NALOXONE_OFFER_DUE, HIGH_CRAVING, FOLLOW_UP_DUE
+    /// or SEDATIVE_COPRESCRIPTION.
     async fn kind(&self) -> &str {
         &self.0.kind
     }

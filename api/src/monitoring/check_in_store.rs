@@ -43,9 +43,12 @@ pub struct NewCheckIn {
     pub coping_strategies: String,
     pub helpful_coping_strategies: String,
     pub note: Option<String>,
+    /// When the phone made it (now when absent).
+    pub submitted_at: Option<DateTime<Utc>>,
 }
 
-/// Stores the patient's check-in under `key`, dated in their time zone,
+/// Stores the patient's check-in under `key`, dated in their time zone by
+/// when the phone made it,
 /// raises its alerts and records it, in one transaction; then delivers the
 /// alerts live. A concurrent request that won the key gets its check-in.
 pub async fn submit(
@@ -56,9 +59,12 @@ pub async fn submit(
 ) -> ApiResult<check_ins::Model> {
     let now = Utc::now();
     let timezone = patient_store::timezone(caller.db(), patient).await?;
-    let local_date = lifecycle::today_in(&timezone, now);
+    let submitted_at = new.submitted_at.unwrap_or(now);
+    let local_date = lifecycle::today_in(&timezone, submitted_at);
     let txn = caller.begin().await?;
-    let check_in = row(patient, new, local_date, now).insert(&txn).await?;
+    let check_in = row(patient, new, (submitted_at, local_date), now)
+        .insert(&txn)
+        .await?;
     let txn = match idempotency::create_once(caller.db(), txn, key, check_in.id).await? {
         Claim::Won(txn) => txn,
         Claim::Replay(existing) => return replayed(caller.db(), existing).await,
@@ -78,7 +84,7 @@ pub async fn submit(
 fn row(
     patient: &patients::Model,
     new: NewCheckIn,
-    local_date: NaiveDate,
+    (submitted_at, local_date): (DateTime<Utc>, NaiveDate),
     now: DateTime<Utc>,
 ) -> check_ins::ActiveModel {
     check_ins::ActiveModel {
@@ -100,7 +106,7 @@ fn row(
         coping_strategies: Set(new.coping_strategies),
         helpful_coping_strategies: Set(new.helpful_coping_strategies),
         note: Set(new.note),
-        submitted_at: Set(now),
+        submitted_at: Set(submitted_at),
         local_date: Set(local_date),
         created_at: Set(now),
         updated_at: Set(now),

@@ -21,7 +21,7 @@ use crate::{
     error::{ApiError, ApiResult},
     graphql::{pagination, scalars::Date},
     idempotency::IdempotencyKey,
-    validation::optional_in_range,
+    validation::{self, optional_in_range},
 };
 
 /// The idempotency scope of a check-in.
@@ -124,6 +124,10 @@ pub struct SubmitCheckInInput {
     /// Meals eaten that day, 0–10.
     pub meals: Option<i32>,
     pub note: Option<String>,
+    /// When the phone made it (a check-in queued offline counts for that
+    /// day): not more than 5 minutes ahead, nor more than 14 days ago; now
+    /// when absent.
+    pub submitted_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub idempotency_key: String,
 }
@@ -162,8 +166,12 @@ fn list(field: &str, values: &Option<Vec<String>>) -> ApiResult<String> {
     Ok(serde_json::to_string(&values).unwrap_or_else(|_| "[]".into()))
 }
 
-/// Checks every field of a check-in; `BAD_USER_INPUT` names the first bad one.
-pub fn validate(input: &SubmitCheckInInput) -> ApiResult<()> {
+/// Checks every field of a check-in (`submittedAt` against `now`);
+/// `BAD_USER_INPUT` names the first bad one.
+pub fn validate(input: &SubmitCheckInInput, now: DateTime<Utc>) -> ApiResult<()> {
+    if let Some(at) = input.submitted_at {
+        validation::phone_instant("submittedAt", at, now)?;
+    }
     optional_in_range("painScore", input.pain_score, SCORE)?;
     optional_in_range("pegPain", input.peg_pain, SCORE)?;
     optional_in_range("pegEnjoyment", input.peg_enjoyment, SCORE)?;
@@ -234,6 +242,7 @@ fn entry(input: &SubmitCheckInInput) -> ApiResult<NewCheckIn> {
             &input.helpful_coping_strategies,
         )?,
         note: input.note.clone(),
+        submitted_at: input.submitted_at,
     })
 }
 
@@ -271,7 +280,7 @@ pub async fn submit(caller: &Caller, input: SubmitCheckInInput) -> ApiResult<Che
             check_in_store::replayed(caller.db(), existing).await?,
         ));
     }
-    validate(&input)?;
+    validate(&input, Utc::now())?;
     let new = entry(&input)?;
     Ok(CheckIn(
         check_in_store::submit(caller, &patient, new, &key).await?,
@@ -319,6 +328,7 @@ mod tests {
             helpful_coping_strategies: Some(vec!["walk".into()]),
             meals: Some(3),
             note: None,
+            submitted_at: None,
             idempotency_key: "k".into(),
         }
     }
@@ -327,7 +337,8 @@ mod tests {
 
     #[test]
     fn every_range_names_its_field() {
-        assert!(validate(&input()).is_ok());
+        let now = Utc::now();
+        assert!(validate(&input(), now).is_ok());
         let cases: Vec<(&str, Change)> = vec![
             ("painScore", Box::new(|i| i.pain_score = Some(11))),
             ("painScore", Box::new(|i| i.pain_score = Some(-1))),
@@ -346,11 +357,19 @@ mod tests {
                 "helpfulCopingStrategies",
                 Box::new(|i| i.helpful_coping_strategies = Some(vec!["nap".into()])),
             ),
+            (
+                "submittedAt",
+                Box::new(|i| i.submitted_at = Some(Utc::now() + chrono::Duration::minutes(6))),
+            ),
+            (
+                "submittedAt",
+                Box::new(|i| i.submitted_at = Some(Utc::now() - chrono::Duration::days(15))),
+            ),
         ];
         for (field, change) in cases {
             let mut bad = input();
             change(&mut bad);
-            match validate(&bad) {
+            match validate(&bad, now) {
                 Err(ApiError::BadInput { field: Some(f), .. }) => assert_eq!(f, field),
                 other => panic!("{field}: {other:?}"),
             }

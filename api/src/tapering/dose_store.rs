@@ -125,6 +125,9 @@ pub struct NewDose {
     pub scheduled: Option<f64>,
     /// Transdermal: this patch replaces one that fell off.
     pub replaces_patch: bool,
+    /// A patch (mcg/hr): `day_total` is then the highest rate on at one
+    /// moment of its 72 hours.
+    pub transdermal: bool,
 }
 
 /// Writes the log once for `key`: with `audit` (naming the log) and the
@@ -161,19 +164,33 @@ pub async fn log(
             return Ok((existing(caller.db(), existing_id).await?, vec![]));
         }
     };
-    let events = crate::monitoring::after_dose(
-        &txn,
-        patient,
-        dose.taken_on,
-        dose.day_total,
-        dose.scheduled,
-        log.id,
-        now,
-    )
-    .await?;
+    let (day, measured, scheduled) = (dose.taken_on, dose.day_total, dose.scheduled);
+    let events = if dose.transdermal {
+        crate::monitoring::after_patch(&txn, patient, day, measured, scheduled, log.id, now).await?
+    } else {
+        crate::monitoring::after_dose(&txn, patient, day, measured, scheduled, log.id, now).await?
+    };
     caller.record(audit.resource(log.id));
     caller.commit(txn).await?;
     Ok((log, events))
+}
+
+/// A patient's patches of `medication` applied within 72 hours of `at`
+/// (either side): those on at some moment of a patch applied at `at`.
+pub async fn patches_around(
+    db: &impl ConnectionTrait,
+    patient: Uuid,
+    medication: Uuid,
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<dose_logs::Model>> {
+    let span = chrono::Duration::hours(super::adherence::PATCH_HOURS);
+    Ok(dose_logs::Entity::find()
+        .filter(dose_logs::Column::PatientId.eq(patient))
+        .filter(dose_logs::Column::MedicationId.eq(medication))
+        .filter(dose_logs::Column::TakenAt.gt(at - span))
+        .filter(dose_logs::Column::TakenAt.lt(at + span))
+        .all(db)
+        .await?)
 }
 
 /// A page of a patient's logs by id (oldest first), `limit` rows after

@@ -30,6 +30,7 @@ use crate::{
     idempotency::IdempotencyKey,
     patients::Patient,
     patients::patient_store::timezone as patient_timezone,
+    validation,
 };
 
 const DOSE_LOG: Kind = Kind::new("DoseLog", "dose log");
@@ -37,10 +38,6 @@ const LOG: Action = DOSE_LOG.action("dose.log");
 /// The idempotency scope of `logDose`.
 const LOG_DOSE: &str = "logDose";
 
-/// How far ahead of the server's clock a phone's `takenAt` may be.
-const MAX_MINUTES_AHEAD: i64 = 5;
-/// How far back a dose may be logged.
-const MAX_DAYS_BACK: i64 = 14;
 /// Characters in a dose's note.
 const NOTE_MAX: usize = 2000;
 /// Days of adherence one request may ask for.
@@ -78,9 +75,14 @@ impl DoseLog {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
-    /// The day's logs went above its scheduled dose with this one.
+    /// The day's logs went above its scheduled dose with this one (for a
+    /// patch: the patches on at one moment went above the scheduled rate).
     async fn over_schedule(&self) -> bool {
         self.0.over_schedule
+    }
+    /// Transdermal: this patch replaced one that fell off.
+    async fn replaces_patch(&self) -> bool {
+        self.0.replaces_patch
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
@@ -98,6 +100,9 @@ pub struct LogDoseInput {
     #[serde(skip)]
     pub idempotency_key: String,
     pub note: Option<String>,
+    /// Transdermal (mcg/hr): this patch replaces one that fell off, which
+    /// it ends; such a replacement is not over the schedule.
+    pub replaces_patch: Option<bool>,
 }
 
 #[derive(SimpleObject)]
@@ -111,8 +116,10 @@ pub struct DoseAdherenceDay {
     pub date: Date,
     /// The plan's (or regimen's) daily dose; null when nothing was scheduled.
     pub scheduled_dose: Option<f64>,
+    /// What was logged that day (for patches: the strengths applied).
     pub taken_dose: f64,
-    /// Taken ÷ scheduled, capped at 1.
+    /// Taken ÷ scheduled, capped at 1; for patches (mcg/hr), the share of
+    /// the day's hours covered at the scheduled rate (a patch covers 72 h).
     pub adherence: Option<f64>,
     pub over_schedule: bool,
 }
@@ -150,13 +157,11 @@ fn check_dose(input: &LogDoseInput, unit: &str, now: DateTime<Utc>) -> Result<()
             format!("amount is implausibly large for {unit}"),
         ));
     }
-    if input.taken_at > now + Duration::minutes(MAX_MINUTES_AHEAD) {
-        return Err(InputError::new("takenAt", "takenAt is in the future"));
-    }
-    if input.taken_at < now - Duration::days(MAX_DAYS_BACK) {
+    validation::phone_instant("takenAt", input.taken_at, now)?;
+    if input.replaces_patch == Some(true) && unit != PATCH_UNIT {
         return Err(InputError::new(
-            "takenAt",
-            format!("takenAt is more than {MAX_DAYS_BACK} days ago"),
+            "replacesPatch",
+            "replacesPatch is only for patches (mcg/hr)",
         ));
     }
     if input
@@ -192,21 +197,56 @@ async fn log_dose(caller: &Caller, input: LogDoseInput) -> ApiResult<DoseLog> {
     };
     let day_total =
         dose_store::taken_on(db, patient.id, medication.id, taken_on).await? + input.amount;
+    let replaces_patch = input.replaces_patch == Some(true);
+    let transdermal = medication.unit == PATCH_UNIT;
+    // A patch is over schedule when the patches on at one moment of its
+    // 72 hours add up to more than the scheduled rate.
+    let peak = if transdermal {
+        let earlier =
+            dose_store::patches_around(db, patient.id, medication.id, input.taken_at).await?;
+        Some(patch_peak(&earlier, &input, replaces_patch))
+    } else {
+        None
+    };
+    let measured = peak.unwrap_or(day_total);
     let dose = NewDose {
         medication_id: medication.id,
         amount: input.amount,
         taken_at: input.taken_at,
         taken_on,
         note: input.note,
-        over_schedule: scheduled.is_some_and(|s| day_total > s + adherence::EPSILON),
-        day_total,
+        over_schedule: scheduled.is_some_and(|s| measured > s + adherence::EPSILON),
+        day_total: measured,
         scheduled,
-        replaces_patch: false,
+        replaces_patch,
+        transdermal,
     };
     let audit = caller.event(LOG).patient(patient.id);
     let (log, events) = dose_store::log(caller, &key, &patient, dose, audit).await?;
     caller.publish(events).await;
     Ok(DoseLog(log))
+}
+
+/// The highest rate on at one moment while the new patch is on, with the
+/// patches logged around it.
+fn patch_peak(logged: &[dose_logs::Model], input: &LogDoseInput, replaces: bool) -> f64 {
+    let mut patches: Vec<adherence::Patch> = logged.iter().map(patch_of).collect();
+    patches.push(adherence::Patch {
+        applied_at: input.taken_at,
+        rate: input.amount,
+        replaces,
+    });
+    let on = adherence::patches_on(&patches);
+    let until = input.taken_at + Duration::hours(adherence::PATCH_HOURS);
+    adherence::patch_coverage(&on, input.taken_at, until, 0.0).1
+}
+
+fn patch_of(log: &dose_logs::Model) -> adherence::Patch {
+    adherence::Patch {
+        applied_at: log.taken_at,
+        rate: log.amount,
+        replaces: log.replaces_patch,
+    }
 }
 
 /// A patient's dose logs, oldest first, optionally only those changed since.
@@ -249,7 +289,17 @@ pub async fn adherence_days(
             None => return Ok(Vec::new()),
         },
     };
-    let logs = dose_store::logs_between(db, patient.model.id, medication, from, to).await?;
+    let transdermal = catalog_store::load(db, medication).await?.unit == PATCH_UNIT;
+    // Patches applied up to 72 hours before `from` still cover it.
+    let first_log_day = if transdermal {
+        from - Duration::days(adherence::PATCH_HOURS / 24 + 1)
+    } else {
+        from
+    };
+    let logs =
+        dose_store::logs_between(db, patient.model.id, medication, first_log_day, to).await?;
+    let timezone = patient_timezone(db, &patient.model).await?;
+    let patches = adherence::patches_on(&logs.iter().map(patch_of).collect::<Vec<_>>());
     let mut taken: BTreeMap<NaiveDate, f64> = BTreeMap::new();
     for log in &logs {
         *taken.entry(log.taken_on).or_default() += log.amount;
@@ -261,7 +311,11 @@ pub async fn adherence_days(
         .map(|day| {
             let scheduled = schedule.on(day);
             let taken_dose = taken.get(&day).copied().unwrap_or(0.0);
-            let figures = adherence::day(scheduled, taken_dose);
+            let figures = if transdermal {
+                adherence::patch_day(scheduled, &patches, adherence::day_bounds(&timezone, day))
+            } else {
+                adherence::day(scheduled, taken_dose)
+            };
             DoseAdherenceDay {
                 date: day.into(),
                 scheduled_dose: scheduled,

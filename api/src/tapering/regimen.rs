@@ -216,7 +216,9 @@ async fn add_order(
     };
     let now = Utc::now();
     let (order, events) = regimen_store::add_order(caller, new, now, async |txn| {
-        monitoring::check_naloxone(txn, patient, now).await
+        let mut events = monitoring::check_naloxone(txn, patient, now).await?;
+        events.extend(monitoring::check_sedatives(txn, patient, now).await?);
+        Ok(events)
     })
     .await?;
     caller.publish(events).await;
