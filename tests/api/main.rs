@@ -27,5 +27,6 @@ mod regimen_mme;
 mod sessions;
 mod startup;
 mod statements;
+mod taper_generator;
 mod tapering;
 mod websocket;

@@ -242,7 +242,10 @@ async fn custom_plans_that_outrun_the_guideline_carry_warnings() {
 
     for (field, input) in [
         ("startingDailyDose", json!({ "startingDailyDose": -10.0 })),
-        ("startingDailyDose", json!({ "startingDailyDose": 62.0 })),
+        // CLINICAL.md: any start up to "the plausibility bound (2,000
+        // mg/day; 400 mcg/hr)" is accepted, dispensable or not; above it
+        // is bad input.
+        ("startingDailyDose", json!({ "startingDailyDose": 2000.5 })),
         (
             "reductionPercent",
             json!({ "preset": "CUSTOM", "stepDays": 7 }),

@@ -29,7 +29,7 @@ use common::{Samples, measure, run_until, seconds_from_env};
 use harness::{Options, Person, TestApp, spawn_app_with};
 use sea_orm::{EntityTrait, Set};
 use serde_json::{Value, json};
-use stepdown::tapering::schedule::{PlanRequest, Rule, generate};
+use stepdown::tapering::schedule::{Drug, PlanRequest, Rule, generate};
 use uuid::Uuid;
 
 fn main() {
@@ -88,8 +88,16 @@ fn plan_generation() {
             starts_on,
             rule,
             follow_up_every_days: 28,
-            unit: 15.0,
-            mme_factor: Some(1.0),
+            // Morphine (CLINICAL.md strengths).
+            drug: Drug {
+                strengths: vec![15.0, 30.0, 60.0, 100.0],
+                mme_factor: Some(1.0),
+                per_hour: false,
+                moud: false,
+                methadone: false,
+            },
+            regimen_daily_dose: None,
+            oud_order: false,
         };
         let plan = generate(&request).expect("plan");
         let days =

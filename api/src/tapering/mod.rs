@@ -9,16 +9,21 @@
 //! - SQL: `plan_store`, `regimen_store` (also read by monitoring's alert
 //!   rules), `dose_store`, `catalog_store`.
 //! - Pure rules (no database, no async): `schedule` (the plan generator,
-//!   guideline warnings, the presets), `lifecycle` (transitions, the
-//!   plan's calendar) and `adherence`.
+//!   the presets), `plan_model` (the request, steps and warnings),
+//!   `dispensable` (the doses a medication's strengths make), `guideline`
+//!   (the warnings on a plan), `mme`, `lifecycle` (transitions, the plan's
+//!   calendar) and `adherence`.
 
 pub mod adherence;
 pub mod catalog;
 pub mod catalog_store;
+pub mod dispensable;
 pub mod dose_store;
 pub mod doses;
+pub mod guideline;
 pub mod lifecycle;
 pub mod mme;
+pub mod plan_model;
 pub mod plan_store;
 pub mod plans;
 pub mod regimen;

@@ -15,9 +15,10 @@ use super::{
     catalog::Medication,
     catalog_store,
     lifecycle::{self, Status},
-    mme,
+    mme::{self, MedicationIndication, MedicationKind},
     plan_store::{self, NewPlan, PlanRecord},
-    schedule::{self, PlanRequest, Rule, Step, TaperPreset},
+    regimen_store,
+    schedule::{self, Drug, PlanRequest, Rule, Step, TaperPreset},
 };
 use crate::{
     audit::{Action, Kind},
@@ -80,7 +81,9 @@ impl From<&Step> for TaperStep {
 /// silently corrected, never a hard block.
 #[derive(SimpleObject, Clone)]
 pub struct GuidelineWarning {
-    /// `FASTER_THAN_GUIDELINE`, `LARGE_SINGLE_CUT`, `ABRUPT_STOP` or `FOLLOW_UP_GAP`.
+    /// `FASTER_THAN_GUIDELINE`, `LARGE_SINGLE_CUT`, `ABRUPT_STOP`,
+    /// `FOLLOW_UP_GAP`, `STARTS_ABOVE_REGIMEN`, `METHADONE_PACE` or
+    /// `MOUD_TAPER`.
     pub code: String,
     pub message: String,
 }
@@ -148,6 +151,10 @@ impl TaperPlan {
     }
     async fn step_days(&self) -> Option<i32> {
         self.record.plan.step_days
+    }
+    /// The clinician's reason for the plan (required for a MOUD plan).
+    async fn reason(&self) -> Option<&str> {
+        self.record.plan.reason.as_deref()
     }
     async fn follow_up_every_days(&self) -> i32 {
         self.record.plan.follow_up_every_days
@@ -260,7 +267,8 @@ impl From<TaperPlan> for TaperPlanPayload {
 pub struct CreateTaperPlanInput {
     pub patient_id: Uuid,
     pub medication_id: Uuid,
-    /// In the medication's unit; a whole number of its smallest strength.
+    /// The patient's current prescription, in the medication's unit: above
+    /// 0 and at most 2,000 mg/day (400 mcg/hr), dispensable or not.
     pub starting_daily_dose: f64,
     /// Up to 7 days in the past (a plan written up after the visit).
     pub starts_on: Date,
@@ -273,6 +281,10 @@ pub struct CreateTaperPlanInput {
     pub target_daily_dose: Option<f64>,
     /// Default 28; over 30 gives a FOLLOW_UP_GAP warning (CUSTOM only).
     pub follow_up_every_days: Option<i32>,
+    /// Why this plan: required for a medication for opioid use disorder
+    /// (buprenorphine; methadone with an OUD order), which only CUSTOM
+    /// plans taper.
+    pub reason: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -429,6 +441,37 @@ fn unit_of(medication: &entity::medications::Model, field: &'static str) -> ApiR
         .ok_or_else(|| ApiError::bad_input(field, "the medication has no strengths"))
 }
 
+/// What the generator needs to know about `medication`.
+fn drug_of(medication: &entity::medications::Model) -> Drug {
+    Drug {
+        strengths: catalog_store::strengths(medication),
+        mme_factor: medication.mme_factor,
+        per_hour: medication.unit == "mcg/hr",
+        moud: MedicationKind::parse(&medication.kind) == Some(MedicationKind::Moud),
+        methadone: medication.name == "methadone",
+    }
+}
+
+/// The patient's orders of `medication` in effect on `day`: their daily
+/// total (`None` without any) and whether one is for opioid use disorder.
+async fn regimen_of(
+    caller: &Caller,
+    patient: Uuid,
+    medication: Uuid,
+    day: NaiveDate,
+) -> ApiResult<(Option<f64>, bool)> {
+    let orders = regimen_store::orders_of(caller.db(), patient).await?;
+    let oud = orders.iter().any(|o| {
+        o.medication_id == medication
+            && regimen_store::in_effect(o, day)
+            && regimen_store::indication(o) == MedicationIndication::Oud
+    });
+    Ok((
+        regimen_store::regimen_dose_on(&orders, medication, day),
+        oud,
+    ))
+}
+
 async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Clinician], CREATE)?;
     let access = caller
@@ -441,23 +484,37 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
             "naloxone is not tapered",
         ));
     }
-    let unit = unit_of(&medication, "medicationId")?;
+    unit_of(&medication, "medicationId")?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     schedule::check_start(input.starts_on.0, today)?;
     let rule = Rule::for_preset(input.preset, input.reduction_percent, input.step_days)?;
     let follow_up = input
         .follow_up_every_days
         .unwrap_or(schedule::DEFAULT_FOLLOW_UP_DAYS);
+    let (regimen_daily_dose, oud_order) =
+        regimen_of(caller, access.patient.id, medication.id, today).await?;
     let request = PlanRequest {
         starting_daily_dose: input.starting_daily_dose,
         target_daily_dose: input.target_daily_dose.unwrap_or(0.0),
         starts_on: input.starts_on.0,
         rule,
         follow_up_every_days: schedule::positive(follow_up, "followUpEveryDays")?,
-        unit,
-        mme_factor: medication.mme_factor,
+        drug: drug_of(&medication),
+        regimen_daily_dose,
+        oud_order,
     };
     let generated = schedule::generate(&request)?;
+    // A MOUD plan needs the clinician's reason (CLINICAL.md, MOUD_TAPER).
+    let why = match input.reason.as_deref() {
+        None if request.is_moud() => {
+            return Err(ApiError::bad_input(
+                "reason",
+                "reason is required for a plan for a medication for opioid use disorder",
+            ));
+        }
+        None => None,
+        Some(text) => Some(reason(text)?),
+    };
     let new = NewPlan {
         organization_id: access.patient.organization_id,
         patient_id: access.patient.id,
@@ -471,7 +528,7 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
         follow_up_every_days: request.follow_up_every_days as i32,
         starts_on: request.starts_on,
         supersedes_plan_id: None,
-        reason: None,
+        reason: why,
     };
     let record = plan_store::create(caller, new, generated).await?;
     Ok(TaperPlan::seen_by(record, access, today))
@@ -549,7 +606,7 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
         ));
     }
     let medication = catalog_store::load(caller.db(), old.plan.medication_id).await?;
-    let unit = unit_of(&medication, "planId")?;
+    unit_of(&medication, "planId")?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     let p = &old.plan;
     let (starting, starts_on) = lifecycle::revision_start(
@@ -565,6 +622,8 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
             "the plan has already reached its target",
         ));
     }
+    let (regimen_daily_dose, oud_order) =
+        regimen_of(caller, p.patient_id, p.medication_id, today).await?;
     let request = PlanRequest {
         starting_daily_dose: starting,
         target_daily_dose: p.target_daily_dose,
@@ -574,8 +633,9 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
             step_days: schedule::positive(input.step_days, "stepDays")?,
         },
         follow_up_every_days: p.follow_up_every_days.max(1) as u32,
-        unit,
-        mme_factor: medication.mme_factor,
+        drug: drug_of(&medication),
+        regimen_daily_dose,
+        oud_order,
     };
     let generated = schedule::generate(&request)?;
     let new = NewPlan {
