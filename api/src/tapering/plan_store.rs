@@ -447,15 +447,35 @@ pub async fn agree(caller: &Caller, record: PlanRecord) -> ApiResult<PlanRecord>
     })
 }
 
-/// Puts an agreed plan into effect, cancelling the original it revises if
-/// that is still in effect, then runs `alerts` in the same transaction.
+/// How a plan goes into effect: its steps re-dated to start on the
+/// activation day at the latest (and, for a revision, never above the dose
+/// in effect), and the clinician's reason for activating it despite its
+/// warnings.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub steps: Vec<Step>,
+    pub starts_on: NaiveDate,
+    pub starting_daily_dose: f64,
+    pub warnings_reason: Option<String>,
+}
+
+/// Puts an agreed plan into effect with its dates (`activation`, stored so
+/// that reads never write), cancelling the original it revises if that is
+/// still in effect, then runs `alerts` in the same transaction.
 pub async fn activate(
     caller: &Caller,
     record: PlanRecord,
+    activation: Activation,
     now: DateTime<Utc>,
     alerts: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<Vec<LiveEvent>>,
 ) -> ApiResult<(PlanRecord, Vec<LiveEvent>)> {
     let actor = Some(caller.user_id());
+    let Activation {
+        steps,
+        starts_on,
+        starting_daily_dose,
+        warnings_reason,
+    } = activation;
     let txn = caller.begin().await?;
     if let Some(original) = record.plan.supersedes_plan_id
         && let Some(original) = taper_plans::Entity::find_by_id(original).one(&txn).await?
@@ -471,18 +491,28 @@ pub async fn activate(
         .await?;
         record_event(&txn, id, EventKind::Superseded, actor, None, now).await?;
     }
+    let redated = steps != record.steps;
     let plan = update(&txn, record.plan, |p| {
-        p.status = Set(Status::Active.as_str().into())
+        p.status = Set(Status::Active.as_str().into());
+        p.starts_on = Set(starts_on);
+        p.starting_daily_dose = Set(starting_daily_dose);
     })
     .await?;
-    record_event(&txn, plan.id, EventKind::Activated, actor, None, now).await?;
+    if redated {
+        save_steps(&txn, plan.id, &steps).await?;
+    }
+    record_event(
+        &txn,
+        plan.id,
+        EventKind::Activated,
+        actor,
+        warnings_reason.as_deref(),
+        now,
+    )
+    .await?;
     let events = alerts(&txn).await?;
     caller.commit(txn).await?;
-    let record = PlanRecord {
-        plan,
-        steps: record.steps,
-    };
-    Ok((record, events))
+    Ok((PlanRecord { plan, steps }, events))
 }
 
 /// Holds the plan at the dose of `today` (the patient's), with a reason.

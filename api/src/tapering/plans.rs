@@ -14,9 +14,10 @@ use entity::patients;
 use super::{
     catalog::Medication,
     catalog_store,
-    lifecycle::{self, Status},
+    lifecycle::{self, InEffect, Status},
     mme,
-    plan_store::{self, NewPlan, PlanRecord},
+    plan_store::{self, Activation, NewPlan, PlanRecord},
+    regimen_store,
     schedule::{self, PlanRequest, Rule, Step, TaperPreset},
 };
 use crate::{
@@ -175,14 +176,23 @@ impl TaperPlan {
         let day = self.effective_day();
         lifecycle::step_on(&self.record.steps, day).map(TaperStep::from)
     }
-    /// Today's scheduled daily dose, in the patient's time zone.
-    async fn todays_dose(&self) -> Option<f64> {
-        match self.record.status_on(self.today) {
+    /// Today's daily dose, in the patient's time zone: the step's; the held
+    /// dose while paused; before the first step the regimen's (the
+    /// patient's active orders of the medication), null without one.
+    async fn todays_dose(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        let status = self.record.status_on(self.today);
+        let day = self.effective_day();
+        let begun = self.record.steps.first().is_some_and(|s| day >= s.starts_on);
+        Ok(match status {
+            Status::Active | Status::Paused if !begun => {
+                let orders = regimen_store::orders_of(ctx.db()?, self.record.plan.patient_id).await?;
+                regimen_store::regimen_dose_on(&orders, self.record.plan.medication_id, self.today)
+            }
             Status::Active | Status::Paused | Status::Completed => {
-                lifecycle::dose_on(&self.record.steps, self.effective_day())
+                lifecycle::dose_on(&self.record.steps, day)
             }
             Status::Draft | Status::Cancelled => None,
-        }
+        })
     }
     /// The newer version that replaces this one, if revised.
     async fn superseded_by_plan_id(&self) -> Option<Uuid> {
@@ -278,6 +288,9 @@ pub struct CreateTaperPlanInput {
 #[derive(InputObject)]
 pub struct TaperPlanRef {
     pub plan_id: Uuid,
+    /// `activateTaperPlan`: required when the plan carries warnings; recorded
+    /// in its history with who and when. Ignored elsewhere.
+    pub warnings_reason: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -492,14 +505,94 @@ async fn activate(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> 
         plan_to_change(caller, input.plan_id, Need::ClinicalWrite, ACTIVATE).await?;
     let agreed = record.plan.patient_agreed_at.is_some();
     conflict_on(&record, agreed, lifecycle::Action::Activate)?;
+    let warnings_reason = warnings_reason(&record, input.warnings_reason.as_deref())?;
+    let today = plan_store::today_of(caller.db(), &access.patient).await?;
+    let activation = activation(caller, &record, today, warnings_reason).await?;
     let now = Utc::now();
     let patient = &access.patient;
-    let (record, events) = plan_store::activate(caller, record, now, async |txn| {
+    let (record, events) = plan_store::activate(caller, record, activation, now, async |txn| {
         monitoring::check_naloxone(txn, patient, now).await
     })
     .await?;
     caller.publish(events).await;
     view(caller, record, access).await
+}
+
+/// The clinician's reason for activating a plan that carries warnings
+/// (required then, CLINICAL.md "Warnings"); optional otherwise.
+fn warnings_reason(record: &PlanRecord, given: Option<&str>) -> ApiResult<Option<String>> {
+    let given = given.filter(|r| !r.trim().is_empty());
+    match given {
+        Some(value) => {
+            validation::text("warningsReason", value, validation::REASON_MAX).map(Some)
+        }
+        None if !record.warnings().is_empty() => Err(ApiError::bad_input(
+            "warningsReason",
+            "this plan carries guideline warnings: give the reason for activating it anyway",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The plan in effect that `record` revises, if any, with the regimen's
+/// dose of its medication on `today`: its dose in effect caps the
+/// revision's.
+async fn original_in_effect(
+    caller: &Caller,
+    record: &PlanRecord,
+    today: NaiveDate,
+) -> ApiResult<Option<(PlanRecord, Option<f64>)>> {
+    let Some(id) = record.plan.supersedes_plan_id else {
+        return Ok(None);
+    };
+    let Some(original) = plan_store::load(caller.db(), id).await? else {
+        return Ok(None);
+    };
+    if !matches!(original.status(), Status::Active | Status::Paused) {
+        return Ok(None);
+    }
+    let orders = regimen_store::orders_of(caller.db(), original.plan.patient_id).await?;
+    let regimen = regimen_store::regimen_dose_on(
+        &orders,
+        original.plan.medication_id,
+        today,
+    );
+    Ok(Some((original, regimen)))
+}
+
+/// The plan's dates on activation `today` (CLINICAL.md, "Dates"): step 1
+/// on the later of `startsOn` and today, every step moved alike; a revision
+/// never above the dose its original has in effect today.
+async fn activation(
+    caller: &Caller,
+    record: &PlanRecord,
+    today: NaiveDate,
+    warnings_reason: Option<String>,
+) -> ApiResult<Activation> {
+    let starts_on = lifecycle::activation_start(record.plan.starts_on, today);
+    let mut steps = record.steps.clone();
+    lifecycle::redate(&mut steps, starts_on);
+    let mut starting_daily_dose = record.plan.starting_daily_dose;
+    if let Some((original, regimen)) = original_in_effect(caller, record, today).await? {
+        let in_effect = InEffect {
+            status: original.status(),
+            steps: &original.steps,
+            paused_on: original.plan.paused_on,
+            regimen,
+        };
+        if let Some(dose) = in_effect.dose_on(today)
+            && dose < starting_daily_dose
+        {
+            steps = lifecycle::cap_at(&steps, dose);
+            starting_daily_dose = dose;
+        }
+    }
+    Ok(Activation {
+        steps,
+        starts_on,
+        starting_daily_dose,
+        warnings_reason,
+    })
 }
 
 async fn pause(caller: &Caller, input: PauseTaperPlanInput) -> ApiResult<TaperPlan> {
@@ -548,12 +641,24 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
     let unit = unit_of(&medication, "planId")?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     let p = &old.plan;
+    let orders = regimen_store::orders_of(caller.db(), p.patient_id).await?;
+    let regimen = regimen_store::regimen_dose_on(&orders, p.medication_id, today);
+    let original = original_in_effect(caller, &old, today).await?;
     let (starting, starts_on) = lifecycle::revision_start(
-        status,
-        &old.steps,
-        p.paused_on,
+        InEffect {
+            status,
+            steps: &old.steps,
+            paused_on: p.paused_on,
+            regimen,
+        },
         p.starting_daily_dose,
         p.starts_on,
+        original.as_ref().map(|(o, regimen)| InEffect {
+            status: o.status(),
+            steps: &o.steps,
+            paused_on: o.plan.paused_on,
+            regimen: *regimen,
+        }),
         today,
     );
     if starting <= p.target_daily_dose {
