@@ -296,7 +296,7 @@ mod tests {
         }
     }
 
-    fn in_effect(status: Status, steps: &[Step], paused_on: Option<&str>) -> InEffect<'_> {
+    fn in_effect<'a>(status: Status, steps: &'a [Step], paused_on: Option<&str>) -> InEffect<'a> {
         InEffect {
             status,
             steps,

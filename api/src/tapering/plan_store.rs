@@ -165,6 +165,61 @@ pub async fn live_for_patient(
     with_steps(db, plans).await
 }
 
+/// A patient's plan versions that were ever in effect, with their steps:
+/// ACTIVE, PAUSED and COMPLETED ones, and versions cancelled after being
+/// activated (superseded by a revision), whose past days keep their
+/// schedule. Three queries.
+pub async fn ever_in_effect(
+    db: &impl ConnectionTrait,
+    patient: Uuid,
+) -> ApiResult<Vec<PlanRecord>> {
+    let plans = taper_plans::Entity::find()
+        .filter(taper_plans::Column::PatientId.eq(patient))
+        .filter(taper_plans::Column::Status.ne(Status::Draft.as_str()))
+        .order_by_desc(taper_plans::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let cancelled: Vec<Uuid> = plans
+        .iter()
+        .filter(|p| p.status == Status::Cancelled.as_str())
+        .map(|p| p.id)
+        .collect();
+    let activated: std::collections::HashSet<Uuid> = if cancelled.is_empty() {
+        Default::default()
+    } else {
+        taper_plan_events::Entity::find()
+            .filter(taper_plan_events::Column::PlanId.is_in(cancelled))
+            .filter(taper_plan_events::Column::Kind.eq(EventKind::Activated.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| e.plan_id)
+            .collect()
+    };
+    let plans = plans
+        .into_iter()
+        .filter(|p| p.status != Status::Cancelled.as_str() || activated.contains(&p.id))
+        .collect();
+    with_steps(db, plans).await
+}
+
+/// The daily dose `medication`'s plans schedule on `day`, from the version
+/// in effect that day: of the versions ever in effect, the one whose first
+/// step began latest on or before `day` (a superseded version keeps its
+/// days until its revision began), its dose held from the day it was
+/// paused. `None` before any began. Pure.
+pub fn version_dose_on(records: &[PlanRecord], medication: Uuid, day: NaiveDate) -> Option<f64> {
+    let record = records
+        .iter()
+        .filter(|r| r.plan.medication_id == medication)
+        .filter_map(|r| Some((r.steps.first()?.starts_on, r)))
+        .filter(|(start, _)| *start <= day)
+        .max_by_key(|(start, r)| (*start, r.plan.version, r.plan.created_at))?
+        .1;
+    let held = record.plan.paused_on.map_or(day, |paused| paused.min(day));
+    lifecycle::dose_on(&record.steps, held)
+}
+
 /// Writes a plan's steps (replacing any it had).
 async fn save_steps(db: &impl ConnectionTrait, plan: Uuid, steps: &[Step]) -> ApiResult<()> {
     taper_steps::Entity::delete_many()
