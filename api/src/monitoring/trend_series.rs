@@ -372,11 +372,22 @@ mod tests {
                     oxycodone,
                     1,
                     "CANCELLED",
-                    &[("2026-03-01", "2026-03-03", 20.0), ("2026-03-04", "2026-03-31", 15.0)],
+                    &[
+                        ("2026-03-01", "2026-03-03", 20.0),
+                        ("2026-03-04", "2026-03-31", 15.0),
+                    ],
                 ),
-                version(oxycodone, 2, "ACTIVE", &[("2026-03-05", "2026-04-30", 10.0)]),
+                version(
+                    oxycodone,
+                    2,
+                    "ACTIVE",
+                    &[("2026-03-05", "2026-04-30", 10.0)],
+                ),
             ],
-            medications: vec![medication(oxycodone, Some(1.5)), medication(hydromorphone, Some(5.0))],
+            medications: vec![
+                medication(oxycodone, Some(1.5)),
+                medication(hydromorphone, Some(5.0)),
+            ],
             ..TrendRows::default()
         };
         let days = build(d("2026-02-28"), d("2026-03-06"), &rows);
@@ -393,7 +404,10 @@ mod tests {
                 Some(15.0 + 20.0),
             ],
         );
-        assert!(days.iter().all(|t| t.conversion_table.as_deref() == Some("CDC_2022")));
+        assert!(
+            days.iter()
+                .all(|t| t.conversion_table.as_deref() == Some("CDC_2022"))
+        );
     }
 
     #[test]
@@ -430,7 +444,10 @@ mod tests {
             ],
             orders: vec![order(oxycodone, "2026-02-01", Some("2026-03-02"))],
             plans: Vec::new(),
-            medications: vec![medication(oxycodone, Some(1.5)), medication(unfactored, None)],
+            medications: vec![
+                medication(oxycodone, Some(1.5)),
+                medication(unfactored, None),
+            ],
         };
         let days = build(d("2026-03-01"), d("2026-03-03"), &rows);
         let dates: Vec<NaiveDate> = days.iter().map(|t| t.date.0).collect();

@@ -8,10 +8,7 @@ use uuid::Uuid;
 use entity::{check_ins, dose_logs, medication_orders, medications, withdrawal_assessments};
 
 use super::trend_series::TrendRows;
-use crate::{
-    error::ApiResult,
-    tapering::plan_store as plans,
-};
+use crate::{error::ApiResult, tapering::plan_store as plans};
 
 /// The patient's check-ins, assessments and doses from `from` to `to`, all
 /// their orders, every plan version that was in effect (superseded ones

@@ -225,10 +225,7 @@ pub fn revision_start(
     let lower = |dose: f64, cap: Option<f64>| cap.map_or(dose, |cap| dose.min(cap));
     match plan.status {
         Status::Draft => (
-            lower(
-                starting_daily_dose,
-                original.and_then(|o| o.dose_on(today)),
-            ),
+            lower(starting_daily_dose, original.and_then(|o| o.dose_on(today))),
             starts_on.max(schedule::earliest_start(today)),
         ),
         _ => (lower(starting_daily_dose, plan.dose_on(today)), today),
@@ -406,7 +403,10 @@ mod tests {
             assert_eq!(s[0].starts_on, d(expected));
             assert_eq!(moved, (d(expected) - d("2026-01-01")).num_days());
             for (before, after) in steps().iter().zip(&s) {
-                assert_eq!((after.ends_on - after.starts_on), (before.ends_on - before.starts_on));
+                assert_eq!(
+                    (after.ends_on - after.starts_on),
+                    (before.ends_on - before.starts_on)
+                );
                 assert_eq!(after.daily_dose, before.daily_dose);
             }
             for pair in s.windows(2) {

@@ -502,6 +502,31 @@ pub async fn agree(caller: &Caller, record: PlanRecord) -> ApiResult<PlanRecord>
     })
 }
 
+/// The plan in effect that `plan` revises, following revisions of
+/// revisions (a draft revised again was cancelled, its original still
+/// runs); `None` when none is in effect.
+pub async fn original_in_effect(
+    db: &impl ConnectionTrait,
+    plan: &taper_plans::Model,
+) -> ApiResult<Option<taper_plans::Model>> {
+    let mut next = plan.supersedes_plan_id;
+    // Versions form a short chain; the bound only guards a broken one.
+    for _ in 0..64 {
+        let Some(id) = next else {
+            return Ok(None);
+        };
+        let Some(original) = taper_plans::Entity::find_by_id(id).one(db).await? else {
+            return Ok(None);
+        };
+        match Status::parse(&original.status) {
+            Some(Status::Active | Status::Paused) => return Ok(Some(original)),
+            Some(Status::Cancelled) => next = original.supersedes_plan_id,
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
 /// How a plan goes into effect: its steps re-dated to start on the
 /// activation day at the latest (and, for a revision, never above the dose
 /// in effect), and the clinician's reason for activating it despite its
@@ -532,13 +557,7 @@ pub async fn activate(
         warnings_reason,
     } = activation;
     let txn = caller.begin().await?;
-    if let Some(original) = record.plan.supersedes_plan_id
-        && let Some(original) = taper_plans::Entity::find_by_id(original).one(&txn).await?
-        && matches!(
-            Status::parse(&original.status),
-            Some(Status::Active | Status::Paused)
-        )
-    {
+    if let Some(original) = original_in_effect(&txn, &record.plan).await? {
         let id = original.id;
         update(&txn, original, |p| {
             p.status = Set(Status::Cancelled.as_str().into())

@@ -182,10 +182,15 @@ impl TaperPlan {
     async fn todays_dose(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
         let status = self.record.status_on(self.today);
         let day = self.effective_day();
-        let begun = self.record.steps.first().is_some_and(|s| day >= s.starts_on);
+        let begun = self
+            .record
+            .steps
+            .first()
+            .is_some_and(|s| day >= s.starts_on);
         Ok(match status {
             Status::Active | Status::Paused if !begun => {
-                let orders = regimen_store::orders_of(ctx.db()?, self.record.plan.patient_id).await?;
+                let orders =
+                    regimen_store::orders_of(ctx.db()?, self.record.plan.patient_id).await?;
                 regimen_store::regimen_dose_on(&orders, self.record.plan.medication_id, self.today)
             }
             Status::Active | Status::Paused | Status::Completed => {
@@ -523,9 +528,7 @@ async fn activate(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> 
 fn warnings_reason(record: &PlanRecord, given: Option<&str>) -> ApiResult<Option<String>> {
     let given = given.filter(|r| !r.trim().is_empty());
     match given {
-        Some(value) => {
-            validation::text("warningsReason", value, validation::REASON_MAX).map(Some)
-        }
+        Some(value) => validation::text("warningsReason", value, validation::REASON_MAX).map(Some),
         None if !record.warnings().is_empty() => Err(ApiError::bad_input(
             "warningsReason",
             "this plan carries guideline warnings: give the reason for activating it anyway",
@@ -542,21 +545,15 @@ async fn original_in_effect(
     record: &PlanRecord,
     today: NaiveDate,
 ) -> ApiResult<Option<(PlanRecord, Option<f64>)>> {
-    let Some(id) = record.plan.supersedes_plan_id else {
+    let db = caller.db();
+    let Some(original) = plan_store::original_in_effect(db, &record.plan).await? else {
         return Ok(None);
     };
-    let Some(original) = plan_store::load(caller.db(), id).await? else {
+    let Some(original) = plan_store::with_steps(db, vec![original]).await?.pop() else {
         return Ok(None);
     };
-    if !matches!(original.status(), Status::Active | Status::Paused) {
-        return Ok(None);
-    }
-    let orders = regimen_store::orders_of(caller.db(), original.plan.patient_id).await?;
-    let regimen = regimen_store::regimen_dose_on(
-        &orders,
-        original.plan.medication_id,
-        today,
-    );
+    let orders = regimen_store::orders_of(db, original.plan.patient_id).await?;
+    let regimen = regimen_store::regimen_dose_on(&orders, original.plan.medication_id, today);
     Ok(Some((original, regimen)))
 }
 
