@@ -354,6 +354,9 @@ impl TaperingMutation {
 
     /// A care-team clinician puts an agreed plan into effect (one active
     /// plan per patient and medication; a revision replaces its original).
+    /// Step 1 starts on the later of `startsOn` and today (the patient's
+    /// day), every step moved alike; a revision never starts above the dose
+    /// in effect. A plan with warnings needs `warningsReason`.
     async fn activate_taper_plan(
         &self,
         ctx: &Context<'_>,
