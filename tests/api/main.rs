@@ -23,6 +23,7 @@ mod limits;
 mod monitoring;
 mod operations;
 mod outage;
+mod plan_dates;
 mod regimen_mme;
 mod sessions;
 mod startup;

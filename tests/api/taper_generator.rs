@@ -278,3 +278,24 @@ async fn starting_above_the_orders_warns() {
     let above = create(&app, &w, "oxycodone", 60.0, json!({})).await;
     assert_eq!(codes(&above), ["STARTS_ABOVE_REGIMEN"]);
 }
+
+#[tokio::test]
+async fn sedatives_are_not_tapered_with_opioid_guidance() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // CLINICAL.md lists the benzodiazepines for the co-prescription alert
+    // only: the CDC presets, MME and pace warnings are opioid guidance.
+    let reply = create(
+        &app,
+        &w,
+        "diazepam",
+        10.0,
+        json!({ "preset": "CDC_LONG_TERM" }),
+    )
+    .await;
+    assert_eq!(reply.error_code(), Some("BAD_USER_INPUT"));
+    assert_eq!(
+        reply.body["errors"][0]["extensions"]["field"],
+        "medicationId"
+    );
+}

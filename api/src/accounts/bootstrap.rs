@@ -43,6 +43,9 @@ pub(crate) async fn insert_user(
     timezone: &str,
     roles: &[Role],
 ) -> ApiResult<(Uuid, Option<Uuid>)> {
+    // Every way in (bootstrap, demo, tests) stores an IANA name, never one
+    // that would silently read as UTC.
+    let timezone = validation::timezone("timezone", timezone)?;
     let now = Utc::now();
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -50,7 +53,7 @@ pub(crate) async fn insert_user(
         email: Set(email.to_owned()),
         password_hash: Set(password_hash.to_owned()),
         display_name: Set(display_name.to_owned()),
-        timezone: Set(timezone.to_owned()),
+        timezone: Set(timezone),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -9,13 +9,17 @@ use async_graphql::SimpleObject;
 use chrono::{Duration, NaiveDate};
 use uuid::Uuid;
 
-use entity::{check_ins, dose_logs, medication_orders, withdrawal_assessments};
+use entity::{check_ins, dose_logs, medication_orders, medications, withdrawal_assessments};
 
 use super::scales::Instrument;
 use crate::{
     error::InputError,
     graphql::scalars::{self, Date},
-    tapering::{lifecycle, plan_store::PlanRecord, regimen_store},
+    tapering::{
+        mme::{self, MedicationIndication},
+        plan_store::{self, PlanRecord},
+        regimen_store,
+    },
 };
 
 /// Days one request may span.
@@ -33,15 +37,22 @@ pub struct TrendDay {
     pub sows_total: Option<i32>,
     /// The day's highest COWS total.
     pub cows_total: Option<i32>,
-    /// From the plan in effect that day, else the regimen.
+    /// The day's total daily MME (CLINICAL.md): each tapered medication's
+    /// step from the plan version in effect that day (superseded versions
+    /// included) in place of its orders, the orders of every other opioid;
+    /// buprenorphine and OUD methadone excluded.
     pub scheduled_mme: Option<f64>,
+    /// MME of the doses logged that day (OUD methadone excluded).
     pub taken_mme: Option<f64>,
+    /// The table the day's MME figures come from ("CDC_2022"); null with
+    /// no figure.
+    pub conversion_table: Option<String>,
     pub checked_in: bool,
 }
 
 /// What a series is built from: the patient's rows in the range, their
-/// orders, the taper plans that ran (active, paused or completed), and
-/// each medication's MME factor.
+/// orders, every plan version that was in effect (active, paused,
+/// completed, or superseded after activation), and the catalog.
 #[derive(Debug, Clone, Default)]
 pub struct TrendRows {
     pub check_ins: Vec<check_ins::Model>,
@@ -49,7 +60,16 @@ pub struct TrendRows {
     pub dose_logs: Vec<dose_logs::Model>,
     pub orders: Vec<medication_orders::Model>,
     pub plans: Vec<PlanRecord>,
-    pub factors: BTreeMap<Uuid, Option<f64>>,
+    pub medications: Vec<medications::Model>,
+}
+
+impl TrendRows {
+    fn factor(&self, medication: Uuid) -> Option<f64> {
+        self.medications
+            .iter()
+            .find(|m| m.id == medication)
+            .and_then(|m| m.mme_factor)
+    }
 }
 
 /// `from`..=`to`: each within the shared date bounds, in order and at most
@@ -94,6 +114,7 @@ pub fn build(from: NaiveDate, to: NaiveDate, rows: &TrendRows) -> Vec<TrendDay> 
     while day <= to {
         let m = means.get(&day);
         let scheduled = scheduled_mme(rows, day);
+        let taken_mme = taken.get(&day).copied().or(scheduled.map(|_| 0.0));
         days.push(TrendDay {
             date: day.into(),
             pain_score: m.and_then(|m| m.mean(PAIN)),
@@ -105,7 +126,9 @@ pub fn build(from: NaiveDate, to: NaiveDate, rows: &TrendRows) -> Vec<TrendDay> 
             cows_total: worst.get(&(day, Instrument::Cows)).copied(),
             scheduled_mme: scheduled,
             // A scheduled day with nothing logged took 0.
-            taken_mme: taken.get(&day).copied().or(scheduled.map(|_| 0.0)),
+            taken_mme,
+            conversion_table: (scheduled.is_some() || taken_mme.is_some())
+                .then(|| mme::CONVERSION_TABLE.to_owned()),
             checked_in: m.is_some(),
         });
         day += Duration::days(1);
@@ -143,42 +166,39 @@ fn daily_worst(
     worst
 }
 
-/// MME taken per day (medications without a factor left out).
+/// MME taken per day (medications without a factor, and a medication
+/// given for OUD that day, left out).
 fn daily_taken(rows: &TrendRows) -> BTreeMap<NaiveDate, f64> {
     let mut taken: BTreeMap<NaiveDate, f64> = BTreeMap::new();
     for log in &rows.dose_logs {
-        if let Some(Some(factor)) = rows.factors.get(&log.medication_id) {
+        let oud = rows.orders.iter().any(|o| {
+            o.medication_id == log.medication_id
+                && regimen_store::in_effect(o, log.taken_on)
+                && regimen_store::indication(o) == MedicationIndication::Oud
+        });
+        if let Some(factor) = rows.factor(log.medication_id).filter(|_| !oud) {
             *taken.entry(log.taken_on).or_default() += log.amount * factor;
         }
     }
     taken
 }
 
-/// The MME the plans in effect schedule for `day`; without one, the
-/// regimen's orders in effect.
+/// The day's total daily MME: the plan version in effect that day for
+/// each tapered medication replaces its orders (`mme::total`).
 fn scheduled_mme(rows: &TrendRows, day: NaiveDate) -> Option<f64> {
-    let mut scheduled = None;
-    for record in &rows.plans {
-        let effective = lifecycle::effective_day(record.status(), record.plan.paused_on, day);
-        if let Some(dose) = lifecycle::dose_on(&record.steps, effective)
-            && let Some(Some(factor)) = rows.factors.get(&record.plan.medication_id)
-        {
-            *scheduled.get_or_insert(0.0) += dose * factor;
-        }
-    }
-    if scheduled.is_some() {
-        return scheduled;
-    }
-    for order in rows
-        .orders
-        .iter()
-        .filter(|o| regimen_store::in_effect(o, day))
-    {
-        if let Some(Some(factor)) = rows.factors.get(&order.medication_id) {
-            *scheduled.get_or_insert(0.0) += order.dose * f64::from(order.doses_per_day) * factor;
-        }
-    }
-    scheduled
+    let mut tapered: Vec<Uuid> = rows.plans.iter().map(|r| r.plan.medication_id).collect();
+    tapered.sort();
+    tapered.dedup();
+    let plan_doses: Vec<(Uuid, f64)> = tapered
+        .into_iter()
+        .filter_map(|m| Some((m, plan_store::version_dose_on(&rows.plans, m, day)?)))
+        .collect();
+    mme::total(&regimen_store::lines_on(
+        day,
+        &rows.orders,
+        &plan_doses,
+        &rows.medications,
+    ))
 }
 
 #[cfg(test)]
@@ -186,6 +206,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
+    use crate::tapering::schedule::Step;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -271,6 +292,124 @@ mod tests {
         }
     }
 
+    fn medication(id: Uuid, factor: Option<f64>) -> medications::Model {
+        medications::Model {
+            id,
+            name: "m".into(),
+            kind: "OPIOID".into(),
+            unit: "mg".into(),
+            mme_factor: factor,
+            conversion_table: factor.map(|_| mme::CONVERSION_TABLE.into()),
+            strengths: "5".into(),
+            rxnorm: None,
+        }
+    }
+
+    /// A plan version of `medication` with one step per (start, end, dose).
+    fn version(
+        medication: Uuid,
+        version: i32,
+        status: &str,
+        steps: &[(&str, &str, f64)],
+    ) -> PlanRecord {
+        let steps: Vec<Step> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b, dose))| Step {
+                index: i as u32,
+                starts_on: d(a),
+                ends_on: d(b),
+                daily_dose: *dose,
+                daily_mme: Some(dose * 1.5),
+            })
+            .collect();
+        PlanRecord {
+            plan: entity::taper_plans::Model {
+                id: Uuid::now_v7(),
+                organization_id: Uuid::nil(),
+                patient_id: Uuid::nil(),
+                medication_id: medication,
+                status: status.into(),
+                preset: "CUSTOM".into(),
+                version,
+                starting_daily_dose: steps[0].daily_dose,
+                target_daily_dose: 0.0,
+                reduction_percent: None,
+                step_days: None,
+                follow_up_every_days: 28,
+                starts_on: steps[0].starts_on,
+                warnings: "[]".into(),
+                patient_agreed_at: None,
+                paused_on: None,
+                supersedes_plan_id: None,
+                superseded_by_plan_id: None,
+                superseded_reason: None,
+                reason: None,
+                created_by_user_id: Uuid::nil(),
+                created_at: at(),
+                updated_at: at(),
+            },
+            steps,
+        }
+    }
+
+    #[test]
+    fn each_day_uses_the_plan_version_in_effect_that_day() {
+        // CLINICAL.md, "Regimens and indication": the plan's step replaces
+        // its medication's orders; orders of other opioids count (CDC 2022
+        // factors: oxycodone 1.5, hydromorphone 5).
+        let oxycodone = Uuid::now_v7();
+        let hydromorphone = Uuid::now_v7();
+        let mut hydro_order = order(hydromorphone, "2026-01-01", None);
+        hydro_order.dose = 2.0;
+        hydro_order.doses_per_day = 2;
+        let rows = TrendRows {
+            orders: vec![order(oxycodone, "2026-01-01", None), hydro_order],
+            plans: vec![
+                // v1, superseded on 2026-03-05 by v2 (cancelled after it
+                // was in effect).
+                version(
+                    oxycodone,
+                    1,
+                    "CANCELLED",
+                    &[
+                        ("2026-03-01", "2026-03-03", 20.0),
+                        ("2026-03-04", "2026-03-31", 15.0),
+                    ],
+                ),
+                version(
+                    oxycodone,
+                    2,
+                    "ACTIVE",
+                    &[("2026-03-05", "2026-04-30", 10.0)],
+                ),
+            ],
+            medications: vec![
+                medication(oxycodone, Some(1.5)),
+                medication(hydromorphone, Some(5.0)),
+            ],
+            ..TrendRows::default()
+        };
+        let days = build(d("2026-02-28"), d("2026-03-06"), &rows);
+        let scheduled: Vec<Option<f64>> = days.iter().map(|t| t.scheduled_mme).collect();
+        assert_eq!(
+            scheduled,
+            [
+                Some(30.0 + 20.0), // before any plan: the 20 mg oxycodone order
+                Some(30.0 + 20.0), // v1's 20 mg step replaces the order
+                Some(30.0 + 20.0),
+                Some(30.0 + 20.0),
+                Some(22.5 + 20.0), // v1's 15 mg step: a superseded version keeps its days
+                Some(15.0 + 20.0), // v2 from its first day
+                Some(15.0 + 20.0),
+            ],
+        );
+        assert!(
+            days.iter()
+                .all(|t| t.conversion_table.as_deref() == Some("CDC_2022"))
+        );
+    }
+
     #[test]
     fn ranges_run_forward_and_at_most_366_days() {
         assert!(check_range(d("2026-03-01"), d("2026-03-01"), d("2026-06-01")).is_ok());
@@ -305,7 +444,10 @@ mod tests {
             ],
             orders: vec![order(oxycodone, "2026-02-01", Some("2026-03-02"))],
             plans: Vec::new(),
-            factors: [(oxycodone, Some(1.5)), (unfactored, None)].into(),
+            medications: vec![
+                medication(oxycodone, Some(1.5)),
+                medication(unfactored, None),
+            ],
         };
         let days = build(d("2026-03-01"), d("2026-03-03"), &rows);
         let dates: Vec<NaiveDate> = days.iter().map(|t| t.date.0).collect();

@@ -8,13 +8,11 @@ use uuid::Uuid;
 use entity::{check_ins, dose_logs, medication_orders, medications, withdrawal_assessments};
 
 use super::trend_series::TrendRows;
-use crate::{
-    error::ApiResult,
-    tapering::{lifecycle::Status, plan_store as plans},
-};
+use crate::{error::ApiResult, tapering::plan_store as plans};
 
 /// The patient's check-ins, assessments and doses from `from` to `to`, all
-/// their orders, the plans that ran, and every medication's MME factor.
+/// their orders, every plan version that was in effect (superseded ones
+/// included), and the catalog (MME factors).
 pub async fn rows(
     db: &impl ConnectionTrait,
     patient: Uuid,
@@ -40,28 +38,14 @@ pub async fn rows(
         .filter(medication_orders::Column::PatientId.eq(patient))
         .all(db)
         .await?;
-    let factors = medications::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m.mme_factor))
-        .collect();
-    let plans = plans::for_patient(db, patient)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            matches!(
-                r.status(),
-                Status::Active | Status::Paused | Status::Completed
-            )
-        })
-        .collect();
+    let medications = medications::Entity::find().all(db).await?;
+    let plans = plans::ever_in_effect(db, patient).await?;
     Ok(TrendRows {
         check_ins,
         assessments,
         dose_logs,
         orders,
         plans,
-        factors,
+        medications,
     })
 }

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use entity::{dose_logs, medication_orders, patients};
 
 use super::{
-    lifecycle::{self, Status},
     plan_store::{self, PlanRecord},
     regimen_store::in_effect,
 };
@@ -53,15 +52,6 @@ pub async fn taken_on(
         .sum())
 }
 
-/// Plans whose schedule counts for doses: in effect, or completed (their
-/// target holds).
-fn schedules_doses(record: &PlanRecord) -> bool {
-    matches!(
-        record.status(),
-        Status::Active | Status::Paused | Status::Completed
-    )
-}
-
 /// What is scheduled for `medication` on `day`: `Some(Some(dose))` from a
 /// plan in effect (or the regimen), `Some(None)` when the patient has the
 /// medication but no dose is scheduled that day, `None` when they have no
@@ -73,17 +63,10 @@ pub async fn scheduled_on(
     day: NaiveDate,
 ) -> ApiResult<Option<Option<f64>>> {
     let plans = plan_store::for_patient(db, patient).await?;
-    let mut has_plan = false;
-    for record in plans.iter().filter(|r| r.plan.medication_id == medication) {
-        has_plan = true;
-        if schedules_doses(record)
-            && let Some(dose) = lifecycle::dose_on(
-                &record.steps,
-                lifecycle::effective_day(record.status(), record.plan.paused_on, day),
-            )
-        {
-            return Ok(Some(Some(dose)));
-        }
+    let has_plan = plans.iter().any(|r| r.plan.medication_id == medication);
+    let versions = plan_store::ever_in_effect(db, patient).await?;
+    if let Some(dose) = plan_store::version_dose_on(&versions, medication, day) {
+        return Ok(Some(Some(dose)));
     }
     let orders = orders_of(db, patient, medication).await?;
     let from_orders: Vec<_> = orders.iter().filter(|o| in_effect(o, day)).collect();
@@ -234,6 +217,7 @@ pub async fn logs_between(
 
 /// A medication's schedule, loaded once for a range of days.
 pub struct Schedule {
+    medication: Uuid,
     plans: Vec<PlanRecord>,
     orders: Vec<medication_orders::Model>,
 }
@@ -244,23 +228,25 @@ impl Schedule {
         patient: Uuid,
         medication: Uuid,
     ) -> ApiResult<Self> {
-        let plans = plan_store::for_patient(db, patient)
+        let plans = plan_store::ever_in_effect(db, patient)
             .await?
             .into_iter()
-            .filter(|r| r.plan.medication_id == medication && schedules_doses(r))
+            .filter(|r| r.plan.medication_id == medication)
             .collect();
         let orders = orders_of(db, patient, medication).await?;
-        Ok(Self { plans, orders })
+        Ok(Self {
+            medication,
+            plans,
+            orders,
+        })
     }
 
-    /// The daily dose scheduled on `day`: the first plan's that has one,
-    /// else the orders' in effect, else none.
+    /// The daily dose scheduled on `day`: the plan version's in effect that
+    /// day (superseded versions keep their days), else the orders' in
+    /// effect, else none.
     pub fn on(&self, day: NaiveDate) -> Option<f64> {
-        for record in &self.plans {
-            let effective = lifecycle::effective_day(record.status(), record.plan.paused_on, day);
-            if let Some(dose) = lifecycle::dose_on(&record.steps, effective) {
-                return Some(dose);
-            }
+        if let Some(dose) = plan_store::version_dose_on(&self.plans, self.medication, day) {
+            return Some(dose);
         }
         let total: Vec<f64> = self
             .orders

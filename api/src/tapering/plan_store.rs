@@ -165,6 +165,61 @@ pub async fn live_for_patient(
     with_steps(db, plans).await
 }
 
+/// A patient's plan versions that were ever in effect, with their steps:
+/// ACTIVE, PAUSED and COMPLETED ones, and versions cancelled after being
+/// activated (superseded by a revision), whose past days keep their
+/// schedule. Three queries.
+pub async fn ever_in_effect(
+    db: &impl ConnectionTrait,
+    patient: Uuid,
+) -> ApiResult<Vec<PlanRecord>> {
+    let plans = taper_plans::Entity::find()
+        .filter(taper_plans::Column::PatientId.eq(patient))
+        .filter(taper_plans::Column::Status.ne(Status::Draft.as_str()))
+        .order_by_desc(taper_plans::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let cancelled: Vec<Uuid> = plans
+        .iter()
+        .filter(|p| p.status == Status::Cancelled.as_str())
+        .map(|p| p.id)
+        .collect();
+    let activated: std::collections::HashSet<Uuid> = if cancelled.is_empty() {
+        Default::default()
+    } else {
+        taper_plan_events::Entity::find()
+            .filter(taper_plan_events::Column::PlanId.is_in(cancelled))
+            .filter(taper_plan_events::Column::Kind.eq(EventKind::Activated.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| e.plan_id)
+            .collect()
+    };
+    let plans = plans
+        .into_iter()
+        .filter(|p| p.status != Status::Cancelled.as_str() || activated.contains(&p.id))
+        .collect();
+    with_steps(db, plans).await
+}
+
+/// The daily dose `medication`'s plans schedule on `day`, from the version
+/// in effect that day: of the versions ever in effect, the one whose first
+/// step began latest on or before `day` (a superseded version keeps its
+/// days until its revision began), its dose held from the day it was
+/// paused. `None` before any began. Pure.
+pub fn version_dose_on(records: &[PlanRecord], medication: Uuid, day: NaiveDate) -> Option<f64> {
+    let record = records
+        .iter()
+        .filter(|r| r.plan.medication_id == medication)
+        .filter_map(|r| Some((r.steps.first()?.starts_on, r)))
+        .filter(|(start, _)| *start <= day)
+        .max_by_key(|(start, r)| (*start, r.plan.version, r.plan.created_at))?
+        .1;
+    let held = record.plan.paused_on.map_or(day, |paused| paused.min(day));
+    lifecycle::dose_on(&record.steps, held)
+}
+
 /// Writes a plan's steps (replacing any it had).
 async fn save_steps(db: &impl ConnectionTrait, plan: Uuid, steps: &[Step]) -> ApiResult<()> {
     taper_steps::Entity::delete_many()
@@ -447,23 +502,62 @@ pub async fn agree(caller: &Caller, record: PlanRecord) -> ApiResult<PlanRecord>
     })
 }
 
-/// Puts an agreed plan into effect, cancelling the original it revises if
-/// that is still in effect, then runs `alerts` in the same transaction.
+/// The plan in effect that `plan` revises, following revisions of
+/// revisions (a draft revised again was cancelled, its original still
+/// runs); `None` when none is in effect.
+pub async fn original_in_effect(
+    db: &impl ConnectionTrait,
+    plan: &taper_plans::Model,
+) -> ApiResult<Option<taper_plans::Model>> {
+    let mut next = plan.supersedes_plan_id;
+    // Versions form a short chain; the bound only guards a broken one.
+    for _ in 0..64 {
+        let Some(id) = next else {
+            return Ok(None);
+        };
+        let Some(original) = taper_plans::Entity::find_by_id(id).one(db).await? else {
+            return Ok(None);
+        };
+        match Status::parse(&original.status) {
+            Some(Status::Active | Status::Paused) => return Ok(Some(original)),
+            Some(Status::Cancelled) => next = original.supersedes_plan_id,
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// How a plan goes into effect: its steps re-dated to start on the
+/// activation day at the latest (and, for a revision, never above the dose
+/// in effect), and the clinician's reason for activating it despite its
+/// warnings.
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub steps: Vec<Step>,
+    pub starts_on: NaiveDate,
+    pub starting_daily_dose: f64,
+    pub warnings_reason: Option<String>,
+}
+
+/// Puts an agreed plan into effect with its dates (`activation`, stored so
+/// that reads never write), cancelling the original it revises if that is
+/// still in effect, then runs `alerts` in the same transaction.
 pub async fn activate(
     caller: &Caller,
     record: PlanRecord,
+    activation: Activation,
     now: DateTime<Utc>,
     alerts: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<Vec<LiveEvent>>,
 ) -> ApiResult<(PlanRecord, Vec<LiveEvent>)> {
     let actor = Some(caller.user_id());
+    let Activation {
+        steps,
+        starts_on,
+        starting_daily_dose,
+        warnings_reason,
+    } = activation;
     let txn = caller.begin().await?;
-    if let Some(original) = record.plan.supersedes_plan_id
-        && let Some(original) = taper_plans::Entity::find_by_id(original).one(&txn).await?
-        && matches!(
-            Status::parse(&original.status),
-            Some(Status::Active | Status::Paused)
-        )
-    {
+    if let Some(original) = original_in_effect(&txn, &record.plan).await? {
         let id = original.id;
         update(&txn, original, |p| {
             p.status = Set(Status::Cancelled.as_str().into())
@@ -471,18 +565,28 @@ pub async fn activate(
         .await?;
         record_event(&txn, id, EventKind::Superseded, actor, None, now).await?;
     }
+    let redated = steps != record.steps;
     let plan = update(&txn, record.plan, |p| {
-        p.status = Set(Status::Active.as_str().into())
+        p.status = Set(Status::Active.as_str().into());
+        p.starts_on = Set(starts_on);
+        p.starting_daily_dose = Set(starting_daily_dose);
     })
     .await?;
-    record_event(&txn, plan.id, EventKind::Activated, actor, None, now).await?;
+    if redated {
+        save_steps(&txn, plan.id, &steps).await?;
+    }
+    record_event(
+        &txn,
+        plan.id,
+        EventKind::Activated,
+        actor,
+        warnings_reason.as_deref(),
+        now,
+    )
+    .await?;
     let events = alerts(&txn).await?;
     caller.commit(txn).await?;
-    let record = PlanRecord {
-        plan,
-        steps: record.steps,
-    };
-    Ok((record, events))
+    Ok((PlanRecord { plan, steps }, events))
 }
 
 /// Holds the plan at the dose of `today` (the patient's), with a reason.

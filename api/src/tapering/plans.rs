@@ -14,9 +14,9 @@ use entity::patients;
 use super::{
     catalog::Medication,
     catalog_store,
-    lifecycle::{self, Status},
-    mme::{self, MedicationIndication, MedicationKind},
-    plan_store::{self, NewPlan, PlanRecord},
+    lifecycle::{self, InEffect, Status},
+    mme::{self, MedicationKind},
+    plan_store::{self, Activation, NewPlan, PlanRecord},
     regimen_store,
     schedule::{self, Drug, PlanRequest, Rule, Step, TaperPreset},
 };
@@ -182,14 +182,28 @@ impl TaperPlan {
         let day = self.effective_day();
         lifecycle::step_on(&self.record.steps, day).map(TaperStep::from)
     }
-    /// Today's scheduled daily dose, in the patient's time zone.
-    async fn todays_dose(&self) -> Option<f64> {
-        match self.record.status_on(self.today) {
+    /// Today's daily dose, in the patient's time zone: the step's; the held
+    /// dose while paused; before the first step the regimen's (the
+    /// patient's active orders of the medication), null without one.
+    async fn todays_dose(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        let status = self.record.status_on(self.today);
+        let day = self.effective_day();
+        let begun = self
+            .record
+            .steps
+            .first()
+            .is_some_and(|s| day >= s.starts_on);
+        Ok(match status {
+            Status::Active | Status::Paused if !begun => {
+                let orders =
+                    regimen_store::orders_of(ctx.db()?, self.record.plan.patient_id).await?;
+                regimen_store::regimen_dose_on(&orders, self.record.plan.medication_id, self.today)
+            }
             Status::Active | Status::Paused | Status::Completed => {
-                lifecycle::dose_on(&self.record.steps, self.effective_day())
+                lifecycle::dose_on(&self.record.steps, day)
             }
             Status::Draft | Status::Cancelled => None,
-        }
+        })
     }
     /// The newer version that replaces this one, if revised.
     async fn superseded_by_plan_id(&self) -> Option<Uuid> {
@@ -290,6 +304,9 @@ pub struct CreateTaperPlanInput {
 #[derive(InputObject)]
 pub struct TaperPlanRef {
     pub plan_id: Uuid,
+    /// `activateTaperPlan`: required when the plan carries warnings; recorded
+    /// in its history with who and when. Ignored elsewhere.
+    pub warnings_reason: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -352,6 +369,9 @@ impl TaperingMutation {
 
     /// A care-team clinician puts an agreed plan into effect (one active
     /// plan per patient and medication; a revision replaces its original).
+    /// Step 1 starts on the later of `startsOn` and today (the patient's
+    /// day), every step moved alike; a revision never starts above the dose
+    /// in effect. A plan with warnings needs `warningsReason`.
     async fn activate_taper_plan(
         &self,
         ctx: &Context<'_>,
@@ -452,26 +472,6 @@ fn drug_of(medication: &entity::medications::Model) -> Drug {
     }
 }
 
-/// The patient's orders of `medication` in effect on `day`: their daily
-/// total (`None` without any) and whether one is for opioid use disorder.
-async fn regimen_of(
-    caller: &Caller,
-    patient: Uuid,
-    medication: Uuid,
-    day: NaiveDate,
-) -> ApiResult<(Option<f64>, bool)> {
-    let orders = regimen_store::orders_of(caller.db(), patient).await?;
-    let oud = orders.iter().any(|o| {
-        o.medication_id == medication
-            && regimen_store::in_effect(o, day)
-            && regimen_store::indication(o) == MedicationIndication::Oud
-    });
-    Ok((
-        regimen_store::regimen_dose_on(&orders, medication, day),
-        oud,
-    ))
-}
-
 async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<TaperPlan> {
     caller.require(&[Role::Clinician], CREATE)?;
     let access = caller
@@ -484,6 +484,14 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
             "naloxone is not tapered",
         ));
     }
+    if MedicationKind::parse(&medication.kind) == Some(MedicationKind::Sedative) {
+        // The presets, MME and warnings here are opioid guidance (CDC 2022);
+        // a benzodiazepine taper follows its own.
+        return Err(ApiError::bad_input(
+            "medicationId",
+            "sedatives are not tapered with opioid guidance",
+        ));
+    }
     unit_of(&medication, "medicationId")?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     schedule::check_start(input.starts_on.0, today)?;
@@ -491,8 +499,8 @@ async fn create(caller: &Caller, input: CreateTaperPlanInput) -> ApiResult<Taper
     let follow_up = input
         .follow_up_every_days
         .unwrap_or(schedule::DEFAULT_FOLLOW_UP_DAYS);
-    let (regimen_daily_dose, oud_order) =
-        regimen_of(caller, access.patient.id, medication.id, today).await?;
+    let orders = regimen_store::orders_of(caller.db(), access.patient.id).await?;
+    let (regimen_daily_dose, oud_order) = regimen_store::regimen_of(&orders, medication.id, today);
     let request = PlanRequest {
         starting_daily_dose: input.starting_daily_dose,
         target_daily_dose: input.target_daily_dose.unwrap_or(0.0),
@@ -553,14 +561,86 @@ async fn activate(caller: &Caller, input: TaperPlanRef) -> ApiResult<TaperPlan> 
         plan_to_change(caller, input.plan_id, Need::ClinicalWrite, ACTIVATE).await?;
     let agreed = record.plan.patient_agreed_at.is_some();
     conflict_on(&record, agreed, lifecycle::Action::Activate)?;
+    let warnings_reason = warnings_reason(&record, input.warnings_reason.as_deref())?;
+    let today = plan_store::today_of(caller.db(), &access.patient).await?;
+    let activation = activation(caller, &record, today, warnings_reason).await?;
     let now = Utc::now();
     let patient = &access.patient;
-    let (record, events) = plan_store::activate(caller, record, now, async |txn| {
+    let (record, events) = plan_store::activate(caller, record, activation, now, async |txn| {
         monitoring::check_naloxone(txn, patient, now).await
     })
     .await?;
     caller.publish(events).await;
     view(caller, record, access).await
+}
+
+/// The clinician's reason for activating a plan that carries warnings
+/// (required then, CLINICAL.md "Warnings"); optional otherwise.
+fn warnings_reason(record: &PlanRecord, given: Option<&str>) -> ApiResult<Option<String>> {
+    let given = given.filter(|r| !r.trim().is_empty());
+    match given {
+        Some(value) => validation::text("warningsReason", value, validation::REASON_MAX).map(Some),
+        None if !record.warnings().is_empty() => Err(ApiError::bad_input(
+            "warningsReason",
+            "this plan carries guideline warnings: give the reason for activating it anyway",
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The plan in effect that `record` revises, if any, with the regimen's
+/// dose of its medication on `today`: its dose in effect caps the
+/// revision's.
+async fn original_in_effect(
+    caller: &Caller,
+    record: &PlanRecord,
+    today: NaiveDate,
+) -> ApiResult<Option<(PlanRecord, Option<f64>)>> {
+    let db = caller.db();
+    let Some(original) = plan_store::original_in_effect(db, &record.plan).await? else {
+        return Ok(None);
+    };
+    let Some(original) = plan_store::with_steps(db, vec![original]).await?.pop() else {
+        return Ok(None);
+    };
+    let orders = regimen_store::orders_of(db, original.plan.patient_id).await?;
+    let regimen = regimen_store::regimen_dose_on(&orders, original.plan.medication_id, today);
+    Ok(Some((original, regimen)))
+}
+
+/// The plan's dates on activation `today` (CLINICAL.md, "Dates"): step 1
+/// on the later of `startsOn` and today, every step moved alike; a revision
+/// never above the dose its original has in effect today.
+async fn activation(
+    caller: &Caller,
+    record: &PlanRecord,
+    today: NaiveDate,
+    warnings_reason: Option<String>,
+) -> ApiResult<Activation> {
+    let starts_on = lifecycle::activation_start(record.plan.starts_on, today);
+    let mut steps = record.steps.clone();
+    lifecycle::redate(&mut steps, starts_on);
+    let mut starting_daily_dose = record.plan.starting_daily_dose;
+    if let Some((original, regimen)) = original_in_effect(caller, record, today).await? {
+        let in_effect = InEffect {
+            status: original.status(),
+            steps: &original.steps,
+            paused_on: original.plan.paused_on,
+            regimen,
+        };
+        if let Some(dose) = in_effect.dose_on(today)
+            && dose < starting_daily_dose
+        {
+            steps = lifecycle::cap_at(&steps, dose);
+            starting_daily_dose = dose;
+        }
+    }
+    Ok(Activation {
+        steps,
+        starts_on,
+        starting_daily_dose,
+        warnings_reason,
+    })
 }
 
 async fn pause(caller: &Caller, input: PauseTaperPlanInput) -> ApiResult<TaperPlan> {
@@ -609,12 +689,24 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
     unit_of(&medication, "planId")?;
     let today = plan_store::today_of(caller.db(), &access.patient).await?;
     let p = &old.plan;
+    let orders = regimen_store::orders_of(caller.db(), p.patient_id).await?;
+    let regimen = regimen_store::regimen_dose_on(&orders, p.medication_id, today);
+    let original = original_in_effect(caller, &old, today).await?;
     let (starting, starts_on) = lifecycle::revision_start(
-        status,
-        &old.steps,
-        p.paused_on,
+        InEffect {
+            status,
+            steps: &old.steps,
+            paused_on: p.paused_on,
+            regimen,
+        },
         p.starting_daily_dose,
         p.starts_on,
+        original.as_ref().map(|(o, regimen)| InEffect {
+            status: o.status(),
+            steps: &o.steps,
+            paused_on: o.plan.paused_on,
+            regimen: *regimen,
+        }),
         today,
     );
     if starting <= p.target_daily_dose {
@@ -623,7 +715,7 @@ async fn revise(caller: &Caller, input: ReviseTaperPlanInput) -> ApiResult<Taper
         ));
     }
     let (regimen_daily_dose, oud_order) =
-        regimen_of(caller, p.patient_id, p.medication_id, today).await?;
+        regimen_store::regimen_of(&orders, p.medication_id, today);
     let request = PlanRequest {
         starting_daily_dose: starting,
         target_daily_dose: p.target_daily_dose,

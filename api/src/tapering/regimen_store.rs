@@ -124,6 +124,21 @@ pub fn regimen_dose_on(
         .fold(None, |sum, dose| Some(sum.unwrap_or(0.0) + dose))
 }
 
+/// What a plan for `medication` starts from on `day`: the daily total of
+/// its orders in effect, and whether one of them is for OUD.
+pub fn regimen_of(
+    orders: &[medication_orders::Model],
+    medication: Uuid,
+    day: NaiveDate,
+) -> (Option<f64>, bool) {
+    let oud = orders.iter().any(|o| {
+        o.medication_id == medication
+            && in_effect(o, day)
+            && indication(o) == MedicationIndication::Oud
+    });
+    (regimen_dose_on(orders, medication, day), oud)
+}
+
 /// All of a patient's orders, current and past.
 pub async fn orders_of(
     db: &impl ConnectionTrait,
