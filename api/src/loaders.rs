@@ -164,6 +164,9 @@ pub struct Loaders {
     pub group_member_counts: DataLoader<GroupMemberCountLoader>,
     /// Whom this operation's caller sees beyond identity (`User` fields).
     pub contacts: tokio::sync::OnceCell<crate::accounts::visibility::Contacts>,
+    /// Accounts a page query already read in this operation (see
+    /// `user`): the patients page joins them instead of a second query.
+    known_users: std::sync::Mutex<HashMap<Uuid, entity::users::Model>>,
 }
 
 impl Loaders {
@@ -177,6 +180,30 @@ impl Loaders {
             group_facilitators: DataLoader::new(GroupFacilitatorsLoader(db.clone()), spawn_counted),
             group_member_counts: DataLoader::new(GroupMemberCountLoader(db.clone()), spawn_counted),
             contacts: tokio::sync::OnceCell::new(),
+            known_users: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Keeps an account read with a page for this operation's `user`.
+    pub fn remember_user(&self, user: entity::users::Model) {
+        self.known_users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user.id, user);
+    }
+
+    /// A user's account: one a page query already read in this operation,
+    /// else through the batching loader.
+    pub async fn user(&self, id: Uuid) -> async_graphql::Result<Option<entity::users::Model>> {
+        let known = self
+            .known_users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        match known {
+            Some(user) => Ok(Some(user)),
+            None => Ok(self.users.load_one(id).await?),
         }
     }
 }

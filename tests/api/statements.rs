@@ -68,4 +68,7 @@ async fn the_flat_patient_page_costs_the_same_at_any_size() {
         "{large}"
     );
     assert_eq!(few, many, "statements grow with the page: {few} → {many}");
+    // The principal; the page with each account and the caller's standing;
+    // the audit rows (one INSERT).
+    assert_eq!(many, 3, "flat page statements");
 }

@@ -181,6 +181,31 @@ pub async fn relationship(
     })
 }
 
+/// How `principal` stands to `patient`, from facts read with it: whether
+/// the caller is on its care team, and the categories of their live
+/// consents (comma-separated, as aggregated by a page query).
+pub fn standing(
+    principal: &Principal,
+    patient: &patients::Model,
+    on_team: bool,
+    consented: Option<&str>,
+) -> Relationship {
+    if patient.organization_id != principal.organization_id {
+        return Relationship::default();
+    }
+    Relationship {
+        own: patient.user_id == principal.user_id,
+        care_team: principal.has_role(Role::Clinician) && on_team,
+        admin: principal.has_role(Role::Admin),
+        consented: consented
+            .map(ConsentCategory::decode)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| principal.receives(*c))
+            .collect(),
+    }
+}
+
 /// `FORBIDDEN` unless the caller holds one of `roles` (checked before any
 /// record is looked at: the role can never perform the operation).
 pub fn require_role(principal: &Principal, roles: &[Role]) -> ApiResult<()> {

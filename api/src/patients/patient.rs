@@ -69,8 +69,7 @@ impl Patient {
     async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let model = ctx
             .loaders()?
-            .users
-            .load_one(self.model.user_id)
+            .user(self.model.user_id)
             .await?
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("patient without a user")))?;
         Ok(User::new(model))

@@ -2,10 +2,7 @@
 //! page of records a caller may list, and creating a new patient's record.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use entity::{patients, users};
@@ -31,22 +28,125 @@ pub async fn of_user(
         .await?)
 }
 
+/// A row of the patients page: the record, its account, and what the
+/// policy needs to know how the caller stands to it.
+pub struct PageRow {
+    pub patient: patients::Model,
+    pub user: users::Model,
+    /// The caller is on the patient's care team.
+    pub on_team: bool,
+    /// The categories of the caller's live consents from this patient
+    /// (comma-separated, possibly repeated).
+    pub consented: Option<String>,
+}
+
 /// One page (by id) of the records `principal` may see (see
-/// [`authz::visible_patients`]), fetching one extra row.
+/// [`authz::visible_patients`]), fetching one extra row, each with its
+/// account and the caller's standing: one statement whatever the page size.
 pub async fn visible_page(
     db: &impl ConnectionTrait,
     principal: &Principal,
     page: &Page,
-) -> ApiResult<Vec<patients::Model>> {
-    let mut query = patients::Entity::find().filter(authz::visible_patients(principal));
+) -> ApiResult<Vec<PageRow>> {
+    use entity::{care_team_members as team, consents};
+    use sea_orm::{
+        DatabaseBackend,
+        sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query},
+    };
+    let p = |c: patients::Column| (patients::Entity, c);
+    let u = |c: users::Column| (users::Entity, c);
+    let on_team = Query::select()
+        .expr(Expr::val(1))
+        .from(team::Entity)
+        .and_where(
+            Expr::col((team::Entity, team::Column::PatientId)).equals(p(patients::Column::Id)),
+        )
+        .and_where(Expr::col((team::Entity, team::Column::ClinicianUserId)).eq(principal.user_id))
+        .to_owned();
+    let aggregate = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "string_agg",
+        _ => "group_concat",
+    };
+    let consented = Query::select()
+        .expr(
+            Func::cust(aggregate)
+                .arg(Expr::col((consents::Entity, consents::Column::Categories)))
+                .arg(","),
+        )
+        .from(consents::Entity)
+        .and_where(
+            Expr::col((consents::Entity, consents::Column::PatientId))
+                .equals(p(patients::Column::Id)),
+        )
+        .and_where(
+            Expr::col((consents::Entity, consents::Column::GranteeUserId)).eq(principal.user_id),
+        )
+        .and_where(Expr::col((consents::Entity, consents::Column::RevokedAt)).is_null())
+        .and_where(Expr::col((consents::Entity, consents::Column::ExpiresAt)).gt(Utc::now()))
+        .to_owned();
+    let mut query = Query::select();
+    query
+        .expr_as(Expr::col(p(patients::Column::Id)), "p_id")
+        .expr_as(
+            Expr::col(p(patients::Column::OrganizationId)),
+            "p_organization_id",
+        )
+        .expr_as(Expr::col(p(patients::Column::UserId)), "p_user_id")
+        .expr_as(Expr::col(p(patients::Column::CreatedAt)), "p_created_at")
+        .expr_as(Expr::col(u(users::Column::Email)), "u_email")
+        .expr_as(Expr::col(u(users::Column::PasswordHash)), "u_password_hash")
+        .expr_as(Expr::col(u(users::Column::DisplayName)), "u_display_name")
+        .expr_as(Expr::col(u(users::Column::Timezone)), "u_timezone")
+        .expr_as(
+            Expr::col(u(users::Column::OrganizationId)),
+            "u_organization_id",
+        )
+        .expr_as(Expr::col(u(users::Column::CreatedAt)), "u_created_at")
+        .expr_as(Expr::col(u(users::Column::UpdatedAt)), "u_updated_at")
+        .expr_as(Expr::exists(on_team), "on_team")
+        .expr_as(
+            Expr::SubQuery(None, Box::new(consented.into())),
+            "consented",
+        )
+        .from(patients::Entity)
+        .join(
+            JoinType::InnerJoin,
+            users::Entity,
+            Expr::col(u(users::Column::Id)).equals(p(patients::Column::UserId)),
+        )
+        .cond_where(authz::visible_patients(principal));
     if let Some(after) = page.after {
-        query = query.filter(patients::Column::Id.gt(after));
+        query.and_where(Expr::col(p(patients::Column::Id)).gt(after));
     }
-    Ok(query
-        .order_by_asc(patients::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?)
+    query
+        .order_by(p(patients::Column::Id), Order::Asc)
+        .limit(page.fetch());
+    let rows = db.query_all(&query).await?;
+    rows.iter()
+        .map(|row| {
+            let user_id: Uuid = row.try_get("", "p_user_id")?;
+            Ok(PageRow {
+                patient: patients::Model {
+                    id: row.try_get("", "p_id")?,
+                    organization_id: row.try_get("", "p_organization_id")?,
+                    user_id,
+                    created_at: row.try_get("", "p_created_at")?,
+                },
+                user: users::Model {
+                    id: user_id,
+                    organization_id: row.try_get("", "u_organization_id")?,
+                    email: row.try_get("", "u_email")?,
+                    password_hash: row.try_get("", "u_password_hash")?,
+                    display_name: row.try_get("", "u_display_name")?,
+                    timezone: row.try_get("", "u_timezone")?,
+                    created_at: row.try_get("", "u_created_at")?,
+                    updated_at: row.try_get("", "u_updated_at")?,
+                },
+                on_team: row.try_get("", "on_team")?,
+                consented: row.try_get("", "consented")?,
+            })
+        })
+        .collect()
 }
 
 /// Creates the patient record of a new patient account (inside the

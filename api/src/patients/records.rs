@@ -69,16 +69,22 @@ async fn list_patients(
     )?;
     let rows = patient_store::visible_page(caller.db(), caller.principal(), &page).await?;
 
-    // The viewer's relationship to each patient on the page, in two queries.
-    let mut relationships = authz::relationships(caller.db(), caller.principal(), &rows).await?;
+    // The page came with each patient's account and the caller's standing:
+    // the accounts serve `Patient.user` without another query.
     let items: Vec<(Uuid, Patient)> = rows
         .into_iter()
-        .map(|model| {
-            let relationship = relationships.remove(&model.id).unwrap_or_default();
+        .map(|row| {
+            let relationship = authz::policy::standing(
+                caller.principal(),
+                &row.patient,
+                row.on_team,
+                row.consented.as_deref(),
+            );
+            caller.loaders().remember_user(row.user);
             (
-                model.id,
+                row.patient.id,
                 Patient {
-                    model,
+                    model: row.patient,
                     relationship,
                 },
             )
