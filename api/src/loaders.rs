@@ -153,6 +153,42 @@ impl Loader<Uuid> for GroupMemberCountLoader {
     }
 }
 
+/// Each patient's first check-ins, keyed by (patient, rows to fetch): the
+/// nested `checkIns(first:)` of a page of patients in one windowed query.
+pub struct FirstCheckInsLoader(pub Database);
+
+impl Loader<(Uuid, u64)> for FirstCheckInsLoader {
+    type Value = Vec<entity::check_ins::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, u64)],
+    ) -> Result<HashMap<(Uuid, u64), Self::Value>, Self::Error> {
+        let db = self.0.conn()?;
+        let mut out: HashMap<(Uuid, u64), Self::Value> = HashMap::new();
+        // One query per page size asked for (a page asks for one).
+        let mut sizes: Vec<u64> = keys.iter().map(|(_, n)| *n).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        for fetch in sizes {
+            let patients: Vec<Uuid> = keys
+                .iter()
+                .filter(|(_, n)| *n == fetch)
+                .map(|(p, _)| *p)
+                .collect();
+            for &patient in &patients {
+                out.insert((patient, fetch), Vec::new());
+            }
+            let rows = first_of_each(db, &patients, fetch).await?;
+            for row in rows {
+                out.entry((row.patient_id, fetch)).or_default().push(row);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The loaders of one request (or one WebSocket connection).
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
@@ -162,6 +198,7 @@ pub struct Loaders {
     pub medications: DataLoader<MedicationLoader>,
     pub group_facilitators: DataLoader<GroupFacilitatorsLoader>,
     pub group_member_counts: DataLoader<GroupMemberCountLoader>,
+    pub first_check_ins: DataLoader<FirstCheckInsLoader>,
     /// Whom this operation's caller sees beyond identity (`User` fields).
     pub contacts: tokio::sync::OnceCell<crate::accounts::visibility::Contacts>,
     /// Accounts a page query already read in this operation (see
@@ -179,6 +216,7 @@ impl Loaders {
             medications: DataLoader::new(MedicationLoader(db.clone()), spawn_counted),
             group_facilitators: DataLoader::new(GroupFacilitatorsLoader(db.clone()), spawn_counted),
             group_member_counts: DataLoader::new(GroupMemberCountLoader(db.clone()), spawn_counted),
+            first_check_ins: DataLoader::new(FirstCheckInsLoader(db.clone()), spawn_counted),
             contacts: tokio::sync::OnceCell::new(),
             known_users: std::sync::Mutex::default(),
         }
@@ -217,4 +255,41 @@ where
         Some(counter) => tokio::spawn(crate::db::counting(counter, work)),
         None => tokio::spawn(work),
     }
+}
+
+/// The first `fetch` check-ins (oldest first) of each of `patients`, in one
+/// windowed query (`ROW_NUMBER() OVER (PARTITION BY patient_id)`): the
+/// nested `Patient.checkIns(first:)` of a page costs one statement, not one
+/// per patient.
+async fn first_of_each(
+    db: &impl sea_orm::ConnectionTrait,
+    patients: &[Uuid],
+    fetch: u64,
+) -> Result<Vec<entity::check_ins::Model>, ApiError> {
+    use sea_orm::{DatabaseBackend, FromQueryResult, Statement, Value};
+    if patients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let mark = |n: usize| match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    let ids: Vec<String> = (1..=patients.len()).map(mark).collect();
+    let sql = format!(
+        "SELECT * FROM (SELECT check_ins.*, ROW_NUMBER() OVER \
+         (PARTITION BY patient_id ORDER BY id) AS position FROM check_ins \
+         WHERE patient_id IN ({})) ranked WHERE position <= {} ORDER BY patient_id, id",
+        ids.join(", "),
+        mark(patients.len() + 1),
+    );
+    let mut values: Vec<Value> = patients.iter().map(|id| (*id).into()).collect();
+    values.push((fetch as i64).into());
+    Ok(
+        entity::check_ins::Model::find_by_statement(Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .all(db)
+        .await?,
+    )
 }

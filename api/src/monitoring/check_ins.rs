@@ -294,14 +294,25 @@ pub async fn list_for_patient(
     first: Option<i32>,
     after: Option<String>,
     updated_since: Option<DateTime<Utc>>,
-) -> ApiResult<Connection<String, CheckIn>> {
-    crate::graphql::scalars::check_optional_instant("updatedSince", updated_since, Utc::now())?;
+) -> async_graphql::Result<Connection<String, CheckIn>> {
+    crate::graphql::scalars::check_optional_instant("updatedSince", updated_since, Utc::now())
+        .map_err(ApiError::from)?;
     let page = pagination::page(
         first,
         after.as_deref(),
         ctx.app().config.limits.max_page_size,
     )?;
-    let rows = check_in_store::page(ctx.db()?, patient, updated_since, page).await?;
+    // A first page (the nested case: a page of patients, each with its
+    // check-ins) is batched across patients; later pages and sync are not.
+    let rows = if page.after.is_none() && updated_since.is_none() {
+        ctx.loaders()?
+            .first_check_ins
+            .load_one((patient, page.fetch()))
+            .await?
+            .unwrap_or_default()
+    } else {
+        check_in_store::page(ctx.db()?, patient, updated_since, page).await?
+    };
     Ok(pagination::connection(
         rows.into_iter().map(|c| (c.id, CheckIn(c))).collect(),
         page,
