@@ -24,8 +24,6 @@ pub struct AppContextInner {
     pub sockets: crate::sockets::SocketRegistry,
     /// Documents clients registered (automatic persisted queries).
     pub persisted: crate::graphql::persisted::ApqCache,
-    /// Commits operations' audit rows, concurrent ones together.
-    pub audit: crate::audit::AuditCommitter,
 }
 
 impl std::ops::Deref for AppContext {
@@ -40,7 +38,6 @@ impl AppContext {
         let tokens = auth::TokenService::new(&config.jwt_secret);
         let auth_limiter = auth::rate_limit::AuthRateLimiter::new(config.auth_rate_per_minute);
         let hub = notifications::NotificationHub::new(&db);
-        let audit = crate::audit::AuditCommitter::new(db.clone());
         Self(Arc::new(AppContextInner {
             config,
             db,
@@ -51,7 +48,6 @@ impl AppContext {
             metrics: Metrics::default(),
             sockets: crate::sockets::SocketRegistry::default(),
             persisted: Default::default(),
-            audit,
         }))
     }
 }

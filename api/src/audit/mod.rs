@@ -6,19 +6,15 @@
 //! - `writer`: the event builder, the per-operation buffer, the insert.
 //! - `operation`: the schema extension that gives each operation its buffer
 //!   and writes it before the response leaves.
-//! - `group_commit`: the writer that commits concurrent operations' rows in
-//!   one transaction.
 //! - `trail`: the GraphQL surface for reading the trail (`auditEvents`,
 //!   `myAccessLog`) and the domain's root.
 //! - `trail_store`: the trail's read queries.
 
-pub mod group_commit;
 pub mod operation;
 pub mod trail;
 pub mod trail_store;
 pub mod writer;
 
-pub use group_commit::AuditCommitter;
 pub use writer::{
     Action, AuditBuffer, AuditEvent, Kind, PATIENT, Trace, record, record_many, record_traced,
 };

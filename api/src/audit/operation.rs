@@ -4,8 +4,8 @@
 //! The extension gives each operation (an HTTP request, a batch entry, a
 //! WebSocket query, mutation or subscription) its own `AuditBuffer`. Work
 //! functions add events through the `Caller`; a write commits its events in
-//! its own transaction; whatever is left is committed when execution ends
-//! (with concurrent operations' rows: `group_commit`), and for a subscription after each event it delivers. If
+//! its own transaction; whatever is left is written in one statement when
+//! execution ends, and for a subscription after each event it delivers. If
 //! that write fails, the operation answers an error instead of the data.
 
 use std::sync::Arc;
@@ -44,9 +44,13 @@ async fn flush(
     if buffer.is_empty() {
         return Ok(());
     }
-    let trace = Trace::new(request_id, correlation_id.as_deref());
-    let result = match app {
-        Some(app) => buffer.commit(&app.audit, trace).await,
+    let result = match app.as_ref().map(|app| app.db.conn()) {
+        Some(Ok(db)) => {
+            buffer
+                .write(db, Trace::new(request_id, correlation_id.as_deref()))
+                .await
+        }
+        Some(Err(err)) => Err(err),
         None => Err(ApiError::internal(anyhow::anyhow!(
             "no database to audit to"
         ))),

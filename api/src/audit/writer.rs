@@ -228,28 +228,6 @@ impl AuditBuffer {
         pending.extend(later);
     }
 
-    /// Commits every pending event through the group-commit writer (shared
-    /// with concurrent operations); gives them back if the commit fails.
-    pub async fn commit(
-        &self,
-        committer: &super::group_commit::AuditCommitter,
-        trace: Trace<'_>,
-    ) -> ApiResult<()> {
-        let events = self.take();
-        if events.is_empty() {
-            return Ok(());
-        }
-        let at = Utc::now();
-        let rows = events.iter().map(|e| e.row(trace, at)).collect();
-        match committer.commit(rows).await {
-            Ok(()) => Ok(()),
-            Err(err) => {
-                self.restore(events);
-                Err(err)
-            }
-        }
-    }
-
     /// Writes every pending event in one statement on `db`.
     pub async fn write(&self, db: &impl ConnectionTrait, trace: Trace<'_>) -> ApiResult<()> {
         let events = self.take();
