@@ -152,43 +152,35 @@ pub async fn relationship(
     if patient.organization_id != principal.organization_id {
         return Ok(Relationship::default());
     }
-    let own = patient.user_id == principal.user_id;
-    let admin = principal.has_role(Role::Admin);
-    let care_team = principal.has_role(Role::Clinician)
+    let on_team = principal.has_role(Role::Clinician)
         && care_team_members::Entity::find()
             .filter(care_team_members::Column::PatientId.eq(patient.id))
             .filter(care_team_members::Column::ClinicianUserId.eq(principal.user_id))
             .one(db)
             .await?
             .is_some();
-    let now = Utc::now();
-    let consented = consents::Entity::find()
+    let consented: Vec<ConsentCategory> = consents::Entity::find()
         .filter(consents::Column::PatientId.eq(patient.id))
         .filter(consents::Column::GranteeUserId.eq(principal.user_id))
         .filter(consents::Column::RevokedAt.is_null())
-        .filter(consents::Column::ExpiresAt.gt(now))
+        .filter(consents::Column::ExpiresAt.gt(Utc::now()))
         .all(db)
         .await?
         .iter()
         .flat_map(|c| ConsentCategory::decode(&c.categories))
-        .filter(|c| principal.receives(*c))
         .collect();
-    Ok(Relationship {
-        own,
-        care_team,
-        admin,
-        consented,
-    })
+    Ok(standing(principal, patient, on_team, consented))
 }
 
-/// How `principal` stands to `patient`, from facts read with it: whether
-/// the caller is on its care team, and the categories of their live
-/// consents (comma-separated, as aggregated by a page query).
+/// How `principal` stands to `patient`, from facts read about them: whether
+/// the caller is on its care team, and the categories of the caller's live
+/// consents from it. The one place those facts become a `Relationship`
+/// (an API key receives only the categories its scopes cover).
 pub fn standing(
     principal: &Principal,
     patient: &patients::Model,
     on_team: bool,
-    consented: Option<&str>,
+    consented: impl IntoIterator<Item = ConsentCategory>,
 ) -> Relationship {
     if patient.organization_id != principal.organization_id {
         return Relationship::default();
@@ -198,8 +190,6 @@ pub fn standing(
         care_team: principal.has_role(Role::Clinician) && on_team,
         admin: principal.has_role(Role::Admin),
         consented: consented
-            .map(ConsentCategory::decode)
-            .unwrap_or_default()
             .into_iter()
             .filter(|c| principal.receives(*c))
             .collect(),
@@ -252,27 +242,21 @@ pub async fn relationships(
             .all(db)
             .await?
         {
-            consented.entry(consent.patient_id).or_default().extend(
-                ConsentCategory::decode(&consent.categories)
-                    .into_iter()
-                    .filter(|c| principal.receives(*c)),
-            );
+            consented
+                .entry(consent.patient_id)
+                .or_default()
+                .extend(ConsentCategory::decode(&consent.categories));
         }
     }
-    let admin = principal.has_role(Role::Admin);
     Ok(patients
         .iter()
         .map(|patient| {
-            let relationship = if patient.organization_id == principal.organization_id {
-                Relationship {
-                    own: patient.user_id == principal.user_id,
-                    care_team: on_team.contains(&patient.id),
-                    admin,
-                    consented: consented.remove(&patient.id).unwrap_or_default(),
-                }
-            } else {
-                Relationship::default()
-            };
+            let relationship = standing(
+                principal,
+                patient,
+                on_team.contains(&patient.id),
+                consented.remove(&patient.id).unwrap_or_default(),
+            );
             (patient.id, relationship)
         })
         .collect())

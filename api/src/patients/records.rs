@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     audit::{Action, PATIENT},
-    authz::{self, Need},
+    authz::{self, ConsentCategory, Need},
     caller::{Caller, ContextExt},
     error::ApiResult,
     graphql::pagination,
@@ -78,7 +78,10 @@ async fn list_patients(
                 caller.principal(),
                 &row.patient,
                 row.on_team,
-                row.consented.as_deref(),
+                row.consented
+                    .as_deref()
+                    .map(ConsentCategory::decode)
+                    .unwrap_or_default(),
             );
             caller.loaders().remember_user(row.user);
             (

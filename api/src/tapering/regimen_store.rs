@@ -34,7 +34,7 @@ pub async fn total_daily_mme(
 ) -> ApiResult<Option<f64>> {
     let orders = orders_of(db, patient).await?;
     let plans = plan_store::live_for_patient(db, patient).await?;
-    let medications = entity::medications::Entity::find().all(db).await?;
+    let medications = super::catalog_store::all(db).await?;
     let plan_doses: Vec<(Uuid, f64)> = plans
         .iter()
         .filter_map(|p| Some((p.plan.medication_id, plan_dose_on(p, day)?)))
